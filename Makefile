@@ -1,0 +1,62 @@
+# Calculus for Machine Learning: the one entry point. `make help` lists the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+JUPYTER := $(VENV)/bin/jupyter
+STAMP := $(VENV)/.installed-stamp
+EXTRAS ?= test,book
+PORT ?= 8888
+ASSIGNMENTS := $(notdir $(wildcard source/ps*))
+
+.DEFAULT_GOAL := help
+.PHONY: help install lab test test-fast system-deps release validate lint format clean-notebooks book bench clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the course with everything it needs
+
+lab: install ## open the course in JupyterLab (prints the URL when there is no display)
+	$(JUPYTER) lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(if $(DISPLAY),,--no-browser)
+
+system-deps: ## Debian packages the tests use: chromium (browser suite) and bubblewrap (grading sandbox)
+	@if command -v chromium >/dev/null && command -v bwrap >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium bubblewrap >/dev/null; \
+	else echo "Please install the Debian packages chromium and bubblewrap (sudo apt-get install chromium bubblewrap)"; exit 1; fi
+
+test: install system-deps ## install what the tests need and run the whole suite
+	$(PY) -m pytest
+
+test-fast: install ## the suite without the browser, book and nbgrader-pipeline tests
+	$(PY) -m pytest -m "not browser and not book and not nbgrader"
+
+release: install ## regenerate release/ from source/ with nbgrader generate_assignment
+	cd "$(CURDIR)" && for a in $(ASSIGNMENTS); do $(VENV)/bin/nbgrader generate_assignment "$$a" --force --log-level=WARN || exit 1; done
+
+validate: install ## nbgrader validate on source/ (must pass) and --invert on release/ (must fail)
+	for a in $(ASSIGNMENTS); do $(VENV)/bin/nbgrader validate source/$$a/$$a.ipynb && $(VENV)/bin/nbgrader validate --invert release/$$a/$$a.ipynb || exit 1; done
+
+lint: install ## ruff on the code and the notebooks
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install ## ruff format
+	$(VENV)/bin/ruff format .
+
+clean-notebooks: install ## strip outputs and volatile metadata from course/ and source/ notebooks
+	$(VENV)/bin/nbstripout --keep-id course/*.ipynb source/*/*.ipynb
+
+book: install ## build the course as an offline static website in _build/html
+	$(PY) -m calcml.book
+
+bench: install ## run the benchmarks and print their numbers
+	for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean: ## remove build output and grading run-time data (never submitted/)
+	rm -rf _build build test-artifacts autograded feedback reports .pytest_cache

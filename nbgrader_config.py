@@ -1,0 +1,29 @@
+"""nbgrader configuration for the course (stock nbgrader commands and `python -m autograder` read it)."""
+
+import os
+
+c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
+
+_here = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "calculus-for-ml"
+c.CourseDirectory.root = _here
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "gradebook.db")
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+
+# Release notebooks are generated without outputs and without the instructor-only checksums' noise.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# A single runaway cell must not stall grading: interrupt it and carry on with the next cell.
+c.Execute.timeout = 30
+c.Execute.interrupt_on_timeout = True
+c.Execute.allow_errors = True
+
+# Cap what a submission can print into its graded notebook.
+c.LimitOutput.max_lines = 1000
+c.LimitOutput.max_traceback = 100
