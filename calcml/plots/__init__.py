@@ -1,0 +1,1 @@
+"""Static figures for the chapters, one module per topic; each function returns a displayable figure."""
