@@ -73,7 +73,9 @@ class FigureApp(widgets.VBox):
         self.last_render_seconds = float("nan")
         self.render_count = 0
 
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width="auto", max_width="100%"))
+        self.image = widgets.Image(
+            format="png", layout=widgets.Layout(max_width="100%", align_self="flex-start")
+        )
         self.image.add_class("calcml-figure")
         self.readout_html = widgets.HTML(layout=widgets.Layout(width=readout_width))
         self.readout_html.add_class("calcml-readout")

@@ -1,0 +1,110 @@
+"""Exec wrapper that applies resource limits, then replaces itself with the real command.
+
+Run as ``python -I -S _limits.py [options] -- argv...``. It depends on the standard library only
+(``-S`` skips site-packages, so it starts in a few milliseconds) and never imports the course.
+
+Options:
+  --memory N       RLIMIT_AS in bytes (address space: a 3 GiB allocation fails with MemoryError)
+  --nproc N        RLIMIT_NPROC (ignored by the kernel for root: see --pids-cgroup)
+  --fsize N        RLIMIT_FSIZE in bytes (largest file the process may write)
+  --nofile N       RLIMIT_NOFILE
+  --cpu N          RLIMIT_CPU in seconds
+  --pids-cgroup D  create the cgroup-v1 pids directory D (if needed), set its pids.max to --nproc
+                   and move this process into it, so every descendant counts against the limit
+  --chdir D        working directory
+  --setenv K=V     set an environment variable (repeatable)
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+
+
+def _die(message: str) -> None:
+    sys.stderr.write(f"autograder._limits: {message}\n")
+    sys.stderr.flush()
+    os._exit(126)
+
+
+def _join_pids_cgroup(path: str, max_pids: int) -> None:
+    for _attempt in range(3):
+        try:
+            os.makedirs(path, exist_ok=True)
+            with open(os.path.join(path, "pids.max"), "w") as handle:
+                handle.write(str(max_pids))
+            with open(os.path.join(path, "cgroup.procs"), "w") as handle:
+                handle.write(str(os.getpid()))
+            return
+        except FileNotFoundError:
+            # A sweeper removed the empty directory between mkdir and join: try again.
+            continue
+        except OSError as error:
+            _die(f"cannot join the pids cgroup {path}: {error}")
+    _die(f"cannot join the pids cgroup {path}: it keeps disappearing")
+
+
+def main(args: list[str]) -> None:
+    if "--" not in args:
+        _die("usage: _limits.py [options] -- argv...")
+    split = args.index("--")
+    options, argv = args[:split], args[split + 1 :]
+    if not argv:
+        _die("no command given after --")
+    limits: dict[int, int] = {}
+    cgroup = None
+    chdir = None
+    env = dict(os.environ)
+    names = {
+        "--memory": resource.RLIMIT_AS,
+        "--nproc": resource.RLIMIT_NPROC,
+        "--fsize": resource.RLIMIT_FSIZE,
+        "--nofile": resource.RLIMIT_NOFILE,
+        "--cpu": resource.RLIMIT_CPU,
+    }
+    it = iter(options)
+    for option in it:
+        value = next(it, None)
+        if value is None:
+            _die(f"option {option} needs a value")
+        if option in names:
+            try:
+                limits[names[option]] = int(value)
+            except ValueError:
+                _die(f"option {option} needs an integer, got {value!r}")
+        elif option == "--pids-cgroup":
+            cgroup = value
+        elif option == "--chdir":
+            chdir = value
+        elif option == "--setenv":
+            key, sep, val = value.partition("=")
+            if not sep or not key:
+                _die(f"--setenv needs KEY=VALUE, got {value!r}")
+            env[key] = val
+        else:
+            _die(f"unknown option {option}")
+
+    if cgroup is not None:
+        _join_pids_cgroup(cgroup, limits.get(resource.RLIMIT_NPROC, 64))
+    if chdir is not None:
+        try:
+            os.chdir(chdir)
+        except OSError as error:
+            _die(f"cannot enter the working directory {chdir}: {error}")
+    for which, value in limits.items():
+        try:
+            _soft, hard = resource.getrlimit(which)
+            if hard != resource.RLIM_INFINITY and value > hard:
+                value = hard
+            resource.setrlimit(which, (value, value))
+        except (OSError, ValueError) as error:
+            _die(f"cannot set resource limit {which} to {value}: {error}")
+    try:
+        os.execvpe(argv[0], argv, env)
+    except OSError as error:
+        _die(f"cannot run {argv[0]}: {error}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

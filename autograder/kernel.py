@@ -1,0 +1,139 @@
+"""A Jupyter kernel that runs inside the sandbox (``autograder.sandbox``).
+
+The kernel has no network, so it talks to the grader over jupyter_client's ``ipc`` transport:
+the connection file and the ZeroMQ socket files live in a directory that is bound writable into
+the sandbox. Interrupts are sent as ``interrupt_request`` messages (a signal to the sandbox
+launcher would not reach the kernel inside its PID namespace).
+
+A kernel can be started ahead of time (:func:`start_kernel` returns at once; the kernel boots
+in the background), so a worker can have the next submission's kernel ready while it still
+post-processes the previous one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+
+from autograder.sandbox import Limits, sandbox_command
+
+
+def kernel_env(workdir: Path) -> dict[str, str]:
+    """A small environment for the kernel: nothing of the instructor's environment leaks in."""
+    env = {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(workdir),
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(workdir / ".matplotlib"),
+        "IPYTHONDIR": str(workdir / ".ipython"),
+        "JUPYTER_CONFIG_DIR": str(workdir / ".jupyter"),
+        "JUPYTER_RUNTIME_DIR": str(workdir / ".jupyter-runtime"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONWARNINGS": "ignore::DeprecationWarning",
+        "NBGRADER_EXECUTION": "autograde",
+    }
+    return env
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """An ipykernel launched through :func:`autograder.sandbox.sandbox_command`."""
+
+    sandbox_workdir: Path
+    sandbox_writable: tuple[str, ...] = ()
+    sandbox_readonly: tuple[str, ...] = ()
+    sandbox_limits: Limits
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        argv = [
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            str(self.connection_file),
+            *(extra_arguments or []),
+        ]
+        return sandbox_command(
+            argv,
+            workdir=str(self.sandbox_workdir),
+            readonly=self.sandbox_readonly,
+            writable=self.sandbox_writable,
+            limits=self.sandbox_limits,
+            network=False,
+        )
+
+
+class SandboxedKernel:
+    """One sandboxed kernel and its private scratch folder (working directory + sockets)."""
+
+    def __init__(
+        self,
+        scratch_root: Path,
+        *,
+        limits: Limits | None = None,
+        extra_arguments: list[str] | None = None,
+    ) -> None:
+        # ipc socket paths must stay short (AF_UNIX paths are limited to ~107 bytes).
+        self.scratch = Path(tempfile.mkdtemp(prefix="k", dir=scratch_root))
+        self.workdir = self.scratch / "work"
+        self.conn_dir = self.scratch / "c"
+        self.workdir.mkdir()
+        self.conn_dir.mkdir()
+        km = SandboxedKernelManager(transport="ipc", ip=str(self.conn_dir / "s"))
+        km.connection_file = str(self.conn_dir / "kernel.json")
+        km._kernel_spec = KernelSpec(
+            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            display_name="Python 3 (sandboxed)",
+            language="python",
+            interrupt_mode="message",
+        )
+        km.sandbox_workdir = self.workdir
+        km.sandbox_writable = (str(self.conn_dir),)
+        km.sandbox_limits = limits or Limits()
+        self.km = km
+        self.started_at = time.monotonic()
+        run_sync(km.start_kernel)(
+            extra_arguments=list(extra_arguments or []),
+            env=kernel_env(self.workdir),
+            cwd=str(self.workdir),
+        )
+
+    @property
+    def pid(self) -> int | None:
+        process = getattr(self.km.provisioner, "process", None)
+        return getattr(process, "pid", None)
+
+    def kill(self) -> None:
+        """Kill the sandbox launcher (which takes every process of the sandbox with it)."""
+        pid = self.pid
+        if pid is None:
+            return
+        for sig_target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+            try:
+                sig_target()
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def shutdown(self) -> None:
+        """Stop the kernel at once and delete its scratch folder."""
+        self.kill()
+        try:
+            run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001 - the kernel may already be gone
+            pass
+        try:
+            self.km.cleanup_resources()
+        except Exception:  # noqa: BLE001
+            pass
+        shutil.rmtree(self.scratch, ignore_errors=True)

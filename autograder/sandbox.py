@@ -1,0 +1,506 @@
+"""Run untrusted submission code in a sandbox.
+
+With bubblewrap (``bwrap``) the command sees a private file system made of read-only system
+libraries, the Python environment, the installed ``calcml`` package, a private ``/tmp`` and a
+writable working directory; the rest of the course tree (``source/``, other students' work, the
+gradebook, ``nbgrader_config.py``, ``autograder/``) and the user's home do not exist for it. It has
+no network, lives in its own PID namespace (every process it starts dies with it) and runs under
+resource limits applied by :mod:`autograder._limits`.
+
+Without bubblewrap only the resource limits, the working directory and a scratch HOME/TMPDIR are
+applied, and a loud note says so. Force that path with ``isolation="rlimits"`` or the environment
+variable ``CALCML_SANDBOX=rlimits``.
+
+On this machine the grader runs as root, for whom the kernel ignores RLIMIT_NPROC; the process limit
+is then enforced by a cgroup-v1 ``pids`` group per sandbox (when ``/sys/fs/cgroup/pids`` is
+writable), which also lets :func:`run_sandboxed` kill every process that escaped its session.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BUBBLEWRAP = "bubblewrap"
+RLIMITS = "rlimits"
+ENV_FORCE = "CALCML_SANDBOX"
+
+_LIMITS_SCRIPT = Path(__file__).resolve().parent / "_limits.py"
+_PIDS_ROOT = Path("/sys/fs/cgroup/pids")
+_CGROUP_PREFIX = "calcml-sandbox-"
+
+_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+_ETC_ENTRIES = (
+    "alternatives",
+    "fonts",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "hosts",
+    "host.conf",
+    "resolv.conf",
+    "gai.conf",
+    "ssl",
+    "ca-certificates",
+    "mime.types",
+    "matplotlibrc",
+)
+
+
+@dataclass
+class Limits:
+    """Resource limits for one sandboxed command (``None`` means unlimited)."""
+
+    memory_bytes: int | None = 2 * 1024**3
+    max_processes: int | None = 64
+    cpu_seconds: int | None = None
+    file_size_bytes: int | None = 64 * 1024**2
+    open_files: int | None = 256
+
+
+@dataclass
+class SandboxResult:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    timed_out: bool
+    truncated: bool
+    isolation: str
+    elapsed_seconds: float = field(default=0.0)
+
+
+_probe_cache: dict[str, str] = {}
+_warned: set[str] = set()
+
+
+def _note(message: str) -> None:
+    """Say once per process, on stderr, which isolation is in force."""
+    if message not in _warned:
+        _warned.add(message)
+        sys.stderr.write(f"autograder.sandbox: {message}\n")
+        sys.stderr.flush()
+
+
+def _bwrap_path() -> str | None:
+    return shutil.which("bwrap")
+
+
+def isolation_method() -> str:
+    """``"bubblewrap"`` when bwrap works here (probed once per process), else ``"rlimits"``."""
+    forced = os.environ.get(ENV_FORCE, "").strip().lower()
+    if forced == RLIMITS:
+        return RLIMITS
+    if "method" in _probe_cache:
+        return _probe_cache["method"]
+    method, reason = RLIMITS, "bwrap is not installed"
+    bwrap = _bwrap_path()
+    if bwrap is not None:
+        with _scratch_dir() as scratch:
+            command = [bwrap, *_bwrap_args(scratch, (), (), network=False), sys.executable]
+            command += ["-S", "-c", "pass"]
+            try:
+                probe = subprocess.run(command, capture_output=True, timeout=30)
+            except (OSError, subprocess.TimeoutExpired) as error:
+                reason = f"bwrap probe failed: {error}"
+            else:
+                if probe.returncode == 0:
+                    method = BUBBLEWRAP
+                else:
+                    detail = probe.stderr.decode(errors="replace").strip().splitlines()
+                    reason = f"bwrap probe failed: {detail[-1] if detail else probe.returncode}"
+    if method == RLIMITS:
+        _note(
+            f"WARNING: {reason}; falling back to resource limits only "
+            "(no file-system or network isolation)"
+        )
+    _probe_cache["method"] = method
+    return method
+
+
+class _scratch_dir:
+    def __enter__(self) -> str:
+        import tempfile
+
+        self.path = tempfile.mkdtemp(prefix="calcml-sandbox-probe-")
+        return self.path
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _python_paths() -> list[str]:
+    """Directories that make up the running Python environment."""
+    paths = []
+    for path in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix):
+        paths += [os.path.abspath(path), os.path.realpath(path)]
+    executable = sys.executable
+    while True:
+        paths.append(os.path.dirname(os.path.abspath(executable)))
+        if not os.path.islink(executable):
+            break
+        target = os.readlink(executable)
+        executable = os.path.join(os.path.dirname(executable), target)
+    return paths
+
+
+def _calcml_dir() -> str | None:
+    spec = importlib.util.find_spec("calcml")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return os.path.realpath(list(spec.submodule_search_locations)[0])
+
+
+def _dedupe(paths: list[str]) -> list[str]:
+    """Drop duplicates and paths already inside another entry, keeping order."""
+    result: list[str] = []
+    for path in sorted({os.path.realpath(p) for p in paths}, key=len):
+        if not os.path.exists(path):
+            continue
+        if any(path == kept or path.startswith(kept.rstrip("/") + "/") for kept in result):
+            continue
+        result.append(path)
+    return result
+
+
+def _bwrap_args(
+    workdir: str, readonly: Sequence[str], writable: Sequence[str], *, network: bool
+) -> list[str]:
+    args = [
+        "--unshare-user",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--disable-userns",
+        "--die-with-parent",
+        "--cap-drop",
+        "ALL",
+        "--hostname",
+        "sandbox",
+    ]
+    if not network:
+        args.append("--unshare-net")
+    for directory in _SYSTEM_DIRS:
+        if os.path.islink(directory):
+            args += ["--symlink", os.readlink(directory), directory]
+        elif os.path.isdir(directory):
+            args += ["--ro-bind", directory, directory]
+    for entry in _ETC_ENTRIES:
+        path = os.path.join("/etc", entry)
+        if os.path.lexists(path):
+            args += ["--ro-bind-try", path, path]
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    ro = _python_paths()
+    calcml = _calcml_dir()
+    if calcml:
+        ro.append(calcml)
+    ro += [os.fspath(p) for p in readonly]
+    for path in _dedupe(ro):
+        args += ["--ro-bind", path, path]
+    for path in [os.fspath(p) for p in writable] + [workdir]:
+        real = os.path.realpath(path)
+        args += ["--bind", real, real]
+        if real != os.path.abspath(path):
+            args += ["--symlink", real, os.path.abspath(path)]
+    args += [
+        "--chdir",
+        os.path.realpath(workdir),
+        "--setenv",
+        "HOME",
+        "/tmp",
+        "--setenv",
+        "TMPDIR",
+        "/tmp",
+        "--setenv",
+        "MPLBACKEND",
+        "Agg",
+        "--setenv",
+        "PATH",
+        _sandbox_path(),
+        "--",
+    ]
+    return args
+
+
+def _sandbox_path() -> str:
+    """PATH inside the sandbox: the environment's scripts first, then the system's."""
+    return os.pathsep.join(
+        [os.path.dirname(os.path.abspath(sys.executable)), "/usr/local/bin", "/usr/bin", "/bin"]
+    )
+
+
+def _cgroup_available() -> bool:
+    return os.geteuid() == 0 and os.access(_PIDS_ROOT / "cgroup.procs", os.W_OK)
+
+
+def _sweep_cgroups() -> None:
+    """Remove empty per-sandbox cgroups left by commands run outside :func:`run_sandboxed`."""
+    try:
+        entries = list(_PIDS_ROOT.glob(_CGROUP_PREFIX + "*"))
+    except OSError:
+        return
+    now = time.time()
+    for entry in entries:
+        try:
+            if now - entry.stat().st_mtime > 60:
+                entry.rmdir()  # fails (EBUSY) while processes remain inside
+        except OSError:
+            pass
+
+
+def _limit_options(limits: Limits, cgroup: str | None, *, fallback: bool) -> list[str]:
+    options = []
+    if limits.memory_bytes is not None:
+        options += ["--memory", str(int(limits.memory_bytes))]
+    if limits.max_processes is not None:
+        nproc = int(limits.max_processes)
+        if fallback and os.geteuid() != 0:
+            # Without a user namespace RLIMIT_NPROC counts every process of this user.
+            nproc += _count_own_processes()
+        options += ["--nproc", str(nproc)]
+    if limits.file_size_bytes is not None:
+        options += ["--fsize", str(int(limits.file_size_bytes))]
+    if limits.open_files is not None:
+        options += ["--nofile", str(int(limits.open_files))]
+    if limits.cpu_seconds is not None:
+        options += ["--cpu", str(int(limits.cpu_seconds))]
+    if cgroup is not None:
+        options += ["--pids-cgroup", cgroup]
+    return options
+
+
+def _count_own_processes() -> int:
+    uid = os.getuid()
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    count += 1
+            except OSError:
+                pass
+    return count
+
+
+def _build(
+    argv: Sequence[str],
+    *,
+    workdir: str | os.PathLike,
+    readonly: Sequence[str | os.PathLike] = (),
+    writable: Sequence[str | os.PathLike] = (),
+    limits: Limits | None = None,
+    network: bool = False,
+    isolation: str | None = None,
+) -> tuple[list[str], str, str | None]:
+    limits = limits if limits is not None else Limits()
+    argv = [os.fspath(a) for a in argv]
+    if not argv:
+        raise ValueError("sandbox: empty command")
+    workdir = os.path.abspath(os.fspath(workdir))
+    if not os.path.isdir(workdir):
+        raise ValueError(f"sandbox: working directory {workdir} does not exist")
+    for path in [*readonly, *writable]:
+        if not os.path.exists(path):
+            raise ValueError(f"sandbox: path {os.fspath(path)} to share does not exist")
+    method = isolation or isolation_method()
+    if method not in (BUBBLEWRAP, RLIMITS):
+        raise ValueError(f"sandbox: unknown isolation {method!r}")
+    if method == RLIMITS:
+        _note("WARNING: running with resource limits only (no file-system or network isolation)")
+    cgroup = None
+    if limits.max_processes is not None and _cgroup_available():
+        _sweep_cgroups()
+        cgroup = str(_PIDS_ROOT / f"{_CGROUP_PREFIX}{uuid.uuid4().hex}")
+    command = [sys.executable, "-I", "-S", str(_LIMITS_SCRIPT)]
+    command += _limit_options(limits, cgroup, fallback=method == RLIMITS)
+    if method == BUBBLEWRAP:
+        command += ["--", _bwrap_path() or "bwrap"]
+        command += _bwrap_args(
+            workdir,
+            [os.fspath(p) for p in readonly],
+            [os.fspath(p) for p in writable],
+            network=network,
+        )
+        command += argv
+    else:
+        command += [
+            "--chdir",
+            workdir,
+            "--setenv",
+            f"HOME={workdir}",
+            "--setenv",
+            f"TMPDIR={workdir}",
+        ]
+        command += [
+            "--setenv",
+            "MPLBACKEND=Agg",
+            "--setenv",
+            f"PATH={_sandbox_path()}",
+            "--",
+            *argv,
+        ]
+    return command, method, cgroup
+
+
+def sandbox_command(
+    argv: Sequence[str],
+    *,
+    workdir: str | os.PathLike,
+    readonly: Sequence[str | os.PathLike] = (),
+    writable: Sequence[str | os.PathLike] = (),
+    limits: Limits | None = None,
+    network: bool = False,
+    isolation: str | None = None,
+) -> list[str]:
+    """A command line that runs ``argv`` with cwd ``workdir`` inside the sandbox."""
+    command, _method, _cgroup = _build(
+        argv,
+        workdir=workdir,
+        readonly=readonly,
+        writable=writable,
+        limits=limits,
+        network=network,
+        isolation=isolation,
+    )
+    return command
+
+
+def _kill_cgroup(cgroup: str | None) -> None:
+    """Kill every process left in the sandbox's cgroup, then remove the group."""
+    if cgroup is None:
+        return
+    procs = os.path.join(cgroup, "cgroup.procs")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            with open(procs) as handle:
+                pids = [int(line) for line in handle if line.strip()]
+        except OSError:
+            return
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.01)
+    try:
+        os.rmdir(cgroup)
+    except OSError:
+        pass
+
+
+class _Capture(threading.Thread):
+    """Drain a pipe, keeping at most ``limit`` bytes."""
+
+    def __init__(self, stream, limit: int) -> None:
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.limit = limit
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.truncated = False
+
+    def run(self) -> None:
+        read = getattr(self.stream, "read1", self.stream.read)
+        while True:
+            try:
+                chunk = read(65536)
+            except (OSError, ValueError):
+                break
+            if not chunk:
+                break
+            room = self.limit - self.size
+            if room > 0:
+                self.chunks.append(chunk[:room])
+                self.size += min(room, len(chunk))
+            if len(chunk) > room:
+                self.truncated = True
+
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def run_sandboxed(
+    argv: Sequence[str],
+    *,
+    workdir: str | os.PathLike,
+    timeout: float,
+    input: bytes | None = None,
+    max_output: int = 1_048_576,
+    env: dict[str, str] | None = None,
+    **kw,
+) -> SandboxResult:
+    """Run ``argv`` in the sandbox; kill the whole process tree at ``timeout`` seconds.
+
+    ``stdout`` and ``stderr`` are each capped at ``max_output`` bytes (``truncated`` says so).
+    Extra keywords (``readonly``, ``writable``, ``limits``, ``network``, ``isolation``) go to
+    :func:`sandbox_command`.
+    """
+    command, method, cgroup = _build(argv, workdir=workdir, **kw)
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        env=env,
+    )
+    out = _Capture(process.stdout, max_output)
+    err = _Capture(process.stderr, max_output)
+    out.start()
+    err.start()
+    if input is not None:
+
+        def feed() -> None:
+            try:
+                process.stdin.write(input)
+            except OSError:
+                pass
+            finally:
+                try:
+                    process.stdin.close()
+                except OSError:
+                    pass
+
+        threading.Thread(target=feed, daemon=True).start()
+    timed_out = False
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:
+        # Whatever is left of the tree goes: the session, then anything that left it.
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        _kill_cgroup(cgroup)
+        process.wait()
+    out.join(timeout=5)
+    err.join(timeout=5)
+    return SandboxResult(
+        returncode=process.returncode,
+        stdout=out.data(),
+        stderr=err.data(),
+        timed_out=timed_out,
+        truncated=out.truncated or err.truncated,
+        isolation=method,
+        elapsed_seconds=time.monotonic() - started,
+    )

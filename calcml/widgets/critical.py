@@ -1,0 +1,332 @@
+"""The critical-point explorer: f, f′ and f″ in three aligned panels.
+
+``analyse_polynomial(expr)`` finds the critical points (f′ = 0) and the inflection points (f″ = 0
+*and* changes sign) of a polynomial exactly with sympy, classifies each critical point by the
+second-derivative test and, where that test is silent, by the first-derivative test (does f′
+change sign?). ``critical_point_explorer()`` draws the three curves on a shared x axis with the
+points marked, plus a cursor whose readout gives the signs of f′ and f″ under it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import numpy as np
+import sympy as sp
+
+from calcml.figures import COLORS, label_axes, new_figure
+from calcml.widgets.base import FigureApp
+
+X = sp.Symbol("x", real=True)
+
+
+@dataclass(frozen=True)
+class CriticalPoint:
+    """A real root x0 of f′ and what the tests say about it."""
+
+    x: float
+    value: float  # f(x0)
+    second: float  # f″(x0)
+    second_test: str  # "local minimum", "local maximum" or "inconclusive"
+    nature: str  # "local minimum", "local maximum" or "not an extremum"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    expr: sp.Expr
+    derivative: sp.Expr
+    second_derivative: sp.Expr
+    critical_points: tuple[CriticalPoint, ...]
+    inflection_points: tuple[float, ...]
+
+    def critical_xs(self) -> list[float]:
+        return [p.x for p in self.critical_points]
+
+
+def _real_roots_with_multiplicity(expr: sp.Expr, x: sp.Symbol) -> list[tuple[sp.Expr, int]]:
+    """Distinct real roots of a polynomial, sorted, each with its multiplicity."""
+    poly = sp.Poly(sp.expand(expr), x)
+    if poly.is_zero:
+        raise ValueError("the polynomial is identically zero: every x is a root")
+    if poly.degree() < 1:
+        return []
+    roots = sp.real_roots(poly)  # repeated roots appear repeatedly, already sorted
+    out: list[tuple[sp.Expr, int]] = []
+    for root in roots:
+        if out and out[-1][0] == root:
+            out[-1] = (root, out[-1][1] + 1)
+        else:
+            out.append((root, 1))
+    return out
+
+
+def _sign_change_side(expr: sp.Expr, x: sp.Symbol, root: sp.Expr, multiplicity: int) -> int:
+    """Sign of expr just to the right of a root of the given multiplicity (+1 or −1)."""
+    # near the root, expr ≈ expr^(m)(root)/m! · (x − root)^m, so the sign on the right is that of
+    # the m-th derivative at the root
+    value = sp.diff(expr, x, multiplicity).subs(x, root)
+    return 1 if float(sp.N(value, 30)) > 0 else -1
+
+
+def analyse_polynomial(expr, x: sp.Symbol = X) -> Analysis:
+    """Critical points (classified) and inflection points of a polynomial ``expr`` in ``x``."""
+    expr = sp.sympify(expr)
+    if not expr.is_polynomial(x):
+        raise ValueError(f"analyse_polynomial: {expr} is not a polynomial in {x}")
+    d1 = sp.diff(expr, x)
+    d2 = sp.diff(expr, x, 2)
+    points = []
+    if not sp.Poly(d1, x).is_zero:
+        for root, mult in _real_roots_with_multiplicity(d1, x):
+            second = float(sp.N(d2.subs(x, root), 30))
+            if abs(second) < 1e-12:
+                second = 0.0
+            test = "local minimum" if second > 0 else "local maximum" if second < 0 else "inconclusive"
+            if mult % 2 == 0:
+                nature = "not an extremum"  # f′ touches zero without changing sign
+            else:
+                right = _sign_change_side(d1, x, root, mult)
+                nature = "local minimum" if right > 0 else "local maximum"
+            points.append(
+                CriticalPoint(float(sp.N(root, 30)), float(sp.N(expr.subs(x, root), 30)), second, test, nature)
+            )
+    inflections = []
+    if not sp.Poly(d2, x).is_zero:
+        inflections = [
+            float(sp.N(root, 30)) for root, mult in _real_roots_with_multiplicity(d2, x) if mult % 2 == 1
+        ]
+    return Analysis(expr, d1, d2, tuple(points), tuple(inflections))
+
+
+def describe_point(p: CriticalPoint) -> str:
+    if p.second_test == "inconclusive":
+        test = "f″ = 0 → the second-derivative test is inconclusive"
+        if p.nature == "not an extremum":
+            verdict = "f′ does not change sign, so it is neither a maximum nor a minimum"
+        else:
+            direction = "− to +" if p.nature == "local minimum" else "+ to −"
+            verdict = f"f′ changes sign {direction}, so it is a {p.nature}"
+        return f"x = {p.x:.4g}: f = {p.value:.4g}; {test}; {verdict}"
+    sign = ">" if p.second > 0 else "<"
+    return f"x = {p.x:.4g}: f = {p.value:.4g}; f″ = {p.second:.4g} {sign} 0 → {p.second_test}"
+
+
+@dataclass(frozen=True)
+class Preset:
+    label: str
+    expr: sp.Expr
+    xlim: tuple[float, float]
+
+
+PRESETS: dict[str, Preset] = {
+    "x²": Preset("x²", X**2, (-2.0, 2.0)),
+    "−x²": Preset("−x²", -(X**2), (-2.0, 2.0)),
+    "x³": Preset("x³", X**3, (-1.6, 1.6)),
+    "x⁴": Preset("x⁴", X**4, (-1.4, 1.4)),
+    "−x⁴": Preset("−x⁴", -(X**4), (-1.4, 1.4)),
+    "x³ − 3x": Preset("x³ − 3x", X**3 - 3 * X, (-2.4, 2.4)),
+    "x⁴ − 2x² + x/2": Preset("x⁴ − 2x² + x/2 (tilted double well)", X**4 - 2 * X**2 + X / 2, (-1.8, 1.7)),
+}
+
+
+def _sign_word(value: float, positive: str, negative: str, zero: str) -> str:
+    if abs(value) < 1e-9:
+        return f"= 0 ({zero})"
+    return f"> 0 ({positive})" if value > 0 else f"< 0 ({negative})"
+
+
+class CriticalPointExplorer(FigureApp):
+    """f, f′, f″ on a shared x axis with critical and inflection points marked; a movable cursor."""
+
+    def __init__(self, function: str = "x³ − 3x", x: float = 0.5, functions: dict | None = None):
+        self.presets = dict(PRESETS)
+        if functions:
+            for name, expr in functions.items():
+                self.presets[name] = Preset(name, sp.sympify(expr).subs(sp.Symbol("x"), X), (-2.0, 2.0))
+        if function not in self.presets:
+            raise ValueError(
+                f"critical_point_explorer: unknown function {function!r}; choose one of {list(self.presets)}"
+            )
+        self.chooser = widgets.Dropdown(
+            options=[(p.label, k) for k, p in self.presets.items()],
+            value=function,
+            description="f(x)",
+            layout=widgets.Layout(width="360px"),
+        )
+        lo, hi = self.presets[function].xlim
+        self.cursor = widgets.FloatSlider(
+            value=float(np.clip(x, lo, hi)),
+            min=lo,
+            max=hi,
+            step=0.02,
+            description="cursor x",
+            continuous_update=True,
+            style={"description_width": "initial"},
+        )
+        self._suppress = False
+        self._static_key = None
+        self._fills = []
+
+        fig = new_figure(6.0, 6.2, nrows=3, sharex=True)
+        self.axes = fig.axes
+        names = ["f(x)", "f′(x)", "f″(x)"]
+        colors = [COLORS["curve"], COLORS["secant"], COLORS["tangent"]]
+        self.curves = [ax.plot([], [], color=c, lw=1.8)[0] for ax, c in zip(self.axes, colors)]
+        for ax in self.axes[1:]:
+            ax.axhline(0, color=COLORS["muted"], lw=0.8)
+        (self.min_marker,) = self.axes[0].plot([], [], "o", ms=8, color=COLORS["tangent"], label="local min")
+        (self.max_marker,) = self.axes[0].plot([], [], "^", ms=8, color=COLORS["secant"], label="local max")
+        (self.flat_marker,) = self.axes[0].plot([], [], "X", ms=8, color=COLORS["accent"], label="not an extremum")
+        (self.infl_marker,) = self.axes[0].plot(
+            [], [], "D", ms=7, mfc="white", mec=COLORS["point"], label="inflection"
+        )
+        (self.zero1_marker,) = self.axes[1].plot([], [], "o", ms=6, color=COLORS["point"])
+        (self.zero2_marker,) = self.axes[2].plot([], [], "D", ms=6, mfc="white", mec=COLORS["point"])
+        self.axes[0].legend(loc="best", fontsize=7, ncols=2)
+        for ax, name in zip(self.axes, names):
+            ax.set_ylabel(name)
+            ax.grid(True, alpha=0.3)
+        self.axes[2].set_xlabel("x")
+
+        self.cursor_lines = [ax.axvline(0, color=COLORS["point"], lw=1, ls=":") for ax in self.axes]
+        self.cursor_dots = [ax.plot([], [], "o", ms=7, color=COLORS["point"])[0] for ax in self.axes]
+        (self.tangent,) = self.axes[0].plot([], [], color=COLORS["accent"], lw=1.5)
+
+        super().__init__(
+            fig,
+            controls=[self.chooser, self.cursor],
+            dynamic_artists=[*self.cursor_lines, *self.cursor_dots, self.tangent],
+            title="Critical points and curvature",
+            caption=(
+                "Three aligned panels: f on top, f′ in the middle (shaded green where f′ > 0, "
+                "orange where f′ < 0), f″ at the bottom (shaded where f″ > 0 and < 0). Critical "
+                "points and inflection points are marked; a dotted cursor runs through all three panels."
+            ),
+        )
+
+    # -- controls --------------------------------------------------------------------------
+    def _on_change(self, change=None) -> None:
+        if self._suppress:
+            return
+        if change is not None and change.get("owner") is self.chooser:
+            lo, hi = self.presets[self.chooser.value].xlim
+            self._suppress = True
+            try:
+                # widen first so that min < max holds at every moment
+                self.cursor.min, self.cursor.max = min(lo, self.cursor.min), max(hi, self.cursor.max)
+                self.cursor.value = float(np.clip(self.cursor.value, lo, hi))
+                self.cursor.min, self.cursor.max = lo, hi
+            finally:
+                self._suppress = False
+        self.refresh()
+
+    @property
+    def preset(self) -> Preset:
+        return self.presets[self.chooser.value]
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _draw_static(self) -> None:
+        preset = self.preset
+        self.analysis = analyse_polynomial(preset.expr, X)
+        a = self.analysis
+        self._f = sp.lambdify(X, a.expr, "numpy")
+        self._d1 = sp.lambdify(X, a.derivative, "numpy")
+        self._d2 = sp.lambdify(X, a.second_derivative, "numpy")
+        lo, hi = preset.xlim
+        xs = np.linspace(lo, hi, 400)
+        for fill in self._fills:
+            fill.remove()
+        self._fills = []
+        for ax, curve, func in zip(self.axes, self.curves, (self._f, self._d1, self._d2)):
+            ys = np.broadcast_to(np.asarray(func(xs), dtype=float), xs.shape)
+            curve.set_data(xs, ys)
+            pad = 0.1 * max(float(np.ptp(ys)), 1.0)
+            ax.set_ylim(float(np.min(ys)) - pad, float(np.max(ys)) + pad)
+            if ax is not self.axes[0]:
+                self._fills.append(
+                    ax.fill_between(xs, 0, ys, where=ys > 0, color=COLORS["tangent"], alpha=0.18, lw=0)
+                )
+                self._fills.append(
+                    ax.fill_between(xs, 0, ys, where=ys < 0, color=COLORS["secant"], alpha=0.18, lw=0)
+                )
+        self.axes[0].set_xlim(lo, hi)
+        self.axes[0].set_title(f"f(x) = {preset.label}: f, f′ and f″ on one x axis")
+
+        def mark(marker, points):
+            marker.set_data([p.x for p in points], [p.value for p in points])
+
+        crit = a.critical_points
+        mark(self.min_marker, [p for p in crit if p.nature == "local minimum"])
+        mark(self.max_marker, [p for p in crit if p.nature == "local maximum"])
+        mark(self.flat_marker, [p for p in crit if p.nature == "not an extremum"])
+        infl = list(a.inflection_points)
+        self.infl_marker.set_data(infl, [float(self._f(v)) for v in infl])
+        self.zero1_marker.set_data([p.x for p in crit], [0.0] * len(crit))
+        self.zero2_marker.set_data(infl, [0.0] * len(infl))
+
+    def cursor_values(self) -> tuple[float, float, float, float]:
+        x0 = float(self.cursor.value)
+        return x0, float(self._f(x0)), float(self._d1(x0)), float(self._d2(x0))
+
+    def update_figure(self) -> bool:
+        full = self.chooser.value != self._static_key
+        if full:
+            self._draw_static()
+            self._static_key = self.chooser.value
+        x0, f0, d1, d2 = self.cursor_values()
+        for line in self.cursor_lines:
+            line.set_xdata([x0, x0])
+        for dot, y in zip(self.cursor_dots, (f0, d1, d2)):
+            dot.set_data([x0], [y])
+        lo, hi = self.preset.xlim
+        half = 0.15 * (hi - lo)
+        self.tangent.set_data([x0 - half, x0 + half], [f0 - d1 * half, f0 + d1 * half])
+        return full
+
+    def readout(self) -> str:
+        a = self.analysis
+        lines = [f"f(x) = {self.preset.label};  f′(x) = {_pretty(a.derivative)};  f″(x) = {_pretty(a.second_derivative)}"]
+        if a.critical_points:
+            lines.append("Critical points (f′ = 0):")
+            lines += ["  " + describe_point(p) for p in a.critical_points]
+        else:
+            lines.append("No critical points: f′ is never 0.")
+        lines.append(global_extremum_note(a))
+        if a.inflection_points:
+            lines.append(
+                "Inflection points (f″ changes sign): "
+                + ", ".join(f"x = {v:.4g}" for v in a.inflection_points)
+            )
+        else:
+            lines.append("No inflection points: f″ never changes sign.")
+        x0, f0, d1, d2 = self.cursor_values()
+        lines.append(
+            f"Cursor x = {x0:.2f}: f = {f0:.4g}, f′ = {d1:.4g} "
+            f"{_sign_word(d1, 'increasing', 'decreasing', 'flat')}, "
+            f"f″ = {d2:.4g} {_sign_word(d2, 'concave up', 'concave down', 'no bending')}"
+        )
+        return "\n".join(lines)
+
+
+def global_extremum_note(a: Analysis) -> str:
+    """Which local extremum, if any, is global on the whole real line (polynomials only)."""
+    poly = sp.Poly(a.expr, X)
+    degree, lead = poly.degree(), float(poly.LC())
+    if degree % 2 == 1 or degree == 0:
+        return "No global maximum or minimum on the whole line: f runs off to +∞ and −∞."
+    kind = "local minimum" if lead > 0 else "local maximum"
+    candidates = [p for p in a.critical_points if p.nature == kind]
+    best = min(candidates, key=lambda p: p.value) if lead > 0 else max(candidates, key=lambda p: p.value)
+    word = "minimum" if lead > 0 else "maximum"
+    return f"Global {word} at x = {best.x:.4g} (f = {best.value:.4g}); there is no global {'maximum' if lead > 0 else 'minimum'}."
+
+
+def _pretty(expr: sp.Expr) -> str:
+    return sp.sstr(sp.expand(expr)).replace("**", "^").replace("*", "·")
+
+
+def critical_point_explorer(function: str = "x³ − 3x", x: float = 0.5, functions: dict | None = None):
+    """Interactive f / f′ / f″ explorer; ``function`` names a preset (``PRESETS``); ``functions``
+    adds your own polynomials, e.g. ``{"my cubic": "x**3 - 6*x**2 + 9*x"}``."""
+    return CriticalPointExplorer(function=function, x=x, functions=functions)

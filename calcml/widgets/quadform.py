@@ -1,0 +1,169 @@
+"""A quadratic-form explorer: f(x) = ½ xᵀHx for a symmetric 2 × 2 matrix H built from its eigen-pieces.
+
+H = R(θ) diag(λ₁, λ₂) R(θ)ᵀ, so the sliders set the two curvatures (eigenvalues) and the direction
+of the principal axes (eigenvectors). The signs of the eigenvalues decide what the critical point
+at the origin is: both positive → minimum, both negative → maximum, mixed → saddle, a zero →
+the second-order test is inconclusive.
+"""
+
+from __future__ import annotations
+
+import math
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.colors import TwoSlopeNorm
+
+from calcml.figures import COLORS, label_axes, new_figure
+from calcml.widgets.base import FigureApp
+
+EXTENT = 2.0
+GRID = 61
+EIG_RANGE = 3.0
+
+
+def classify_eigenvalues(eigenvalues, tol: float = 1e-9) -> str:
+    """'minimum', 'maximum', 'saddle' or 'inconclusive' from the eigenvalues of a Hessian."""
+    lam = np.asarray(eigenvalues, dtype=float)
+    if lam.ndim != 1 or lam.size == 0:
+        raise ValueError(f"expected a non-empty list of eigenvalues, got {eigenvalues!r}")
+    if np.all(lam > tol):
+        return "minimum"
+    if np.all(lam < -tol):
+        return "maximum"
+    if np.any(lam > tol) and np.any(lam < -tol):
+        return "saddle"
+    return "inconclusive"
+
+
+REASONS = {
+    "minimum": "every eigenvalue > 0: H is positive definite, f curves up in every direction",
+    "maximum": "every eigenvalue < 0: H is negative definite, f curves down in every direction",
+    "saddle": "eigenvalues of both signs: H is indefinite, up along one axis and down along the other",
+    "inconclusive": "an eigenvalue is 0: H is singular, flat along that axis, so the second-order test says nothing",
+}
+
+
+def hessian_from_eigen(lambda1: float, lambda2: float, angle_degrees: float) -> np.ndarray:
+    """The symmetric matrix with eigenvalues λ₁, λ₂ whose first eigenvector points at ``angle_degrees``."""
+    t = math.radians(angle_degrees)
+    rotation = np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])
+    return rotation @ np.diag([float(lambda1), float(lambda2)]) @ rotation.T
+
+
+class QuadraticFormExplorer(FigureApp):
+    """Contour map of ½xᵀHx with the eigenvector axes, and the profiles of f along each axis."""
+
+    def __init__(self, lambda1: float = 1.0, lambda2: float = 2.0, angle: float = 30.0):
+        style = {"description_width": "initial"}
+        common = dict(min=-EIG_RANGE, max=EIG_RANGE, step=0.1, style=style, readout_format=".1f")
+        self.l1_slider = widgets.FloatSlider(description="eigenvalue λ₁", value=lambda1, **common)
+        self.l2_slider = widgets.FloatSlider(description="eigenvalue λ₂", value=lambda2, **common)
+        self.angle_slider = widgets.IntSlider(description="rotation θ (degrees)", min=0, max=180, step=5, value=int(angle), style=style)
+
+        fig = new_figure(8.0, 3.8, ncols=2, width_ratios=[1.1, 1])
+        self.ax_map, self.ax_profile = fig.axes
+        s = np.linspace(-EXTENT, EXTENT, GRID)
+        self._gx, self._gy = np.meshgrid(s, s)
+        vmax = 0.5 * EIG_RANGE * 2 * EXTENT**2
+        self.surface = self.ax_map.imshow(
+            np.zeros_like(self._gx),
+            extent=(-EXTENT, EXTENT, -EXTENT, EXTENT),
+            origin="lower",
+            cmap="RdBu_r",
+            norm=TwoSlopeNorm(0.0, -vmax, vmax),
+            interpolation="bilinear",
+        )
+        fig.colorbar(self.surface, ax=self.ax_map, shrink=0.8, label="f = ½ xᵀHx")
+        label_axes(self.ax_map, "Level sets of f = ½ xᵀHx", "x₁", "x₂")
+        self.ax_map.set_aspect("equal")
+        self.ax_map.set_xlim(-EXTENT, EXTENT)
+        self.ax_map.set_ylim(-EXTENT, EXTENT)
+        self.ax_map.grid(False)
+        (self.axis1,) = self.ax_map.plot([], [], "-", color=COLORS["second"], lw=2.5, label="eigenvector v₁")
+        (self.axis2,) = self.ax_map.plot([], [], "--", color=COLORS["tangent"], lw=2.5, label="eigenvector v₂")
+        self.verdict_text = self.ax_map.text(
+            0.03, 0.96, "", transform=self.ax_map.transAxes, va="top", fontsize=11, fontweight="bold",
+            bbox=dict(boxstyle="round", fc="white", ec="0.5", alpha=0.9),
+        )
+        (self.origin_dot,) = self.ax_map.plot([0], [0], "o", color=COLORS["point"], ms=6)
+        self.contours = None
+
+        t = np.linspace(-EXTENT, EXTENT, 101)
+        self._t = t
+        (self.profile1,) = self.ax_profile.plot(t, 0 * t, "-", color=COLORS["second"], lw=2.5, label="along v₁: ½λ₁t²")
+        (self.profile2,) = self.ax_profile.plot(t, 0 * t, "--", color=COLORS["tangent"], lw=2.5, label="along v₂: ½λ₂t²")
+        self.ax_profile.axhline(0, color=COLORS["muted"], lw=0.8)
+        self.ax_profile.set_xlim(-EXTENT, EXTENT)
+        self.ax_profile.set_ylim(-vmax / 2 - 0.3, vmax / 2 + 0.3)
+        label_axes(self.ax_profile, "f along each eigenvector", "distance t from the origin", "f(t·v)")
+        self.ax_profile.legend(loc="lower left", fontsize=8)
+        self.H = np.eye(2)
+        self.eigenvalues = np.ones(2)
+        self.verdict = ""
+        super().__init__(
+            fig,
+            controls=[self.l1_slider, self.l2_slider, self.angle_slider],
+            dynamic_artists=[self.surface, self.axis1, self.axis2, self.origin_dot, self.verdict_text, self.profile1, self.profile2],
+            title="Quadratic-form explorer",
+            caption="Colour map and level sets of one half x-transpose H x with the two eigenvector axes, "
+            "and the profile of f along each axis, labelled minimum, maximum, saddle or inconclusive.",
+        )
+
+    def update_figure(self) -> bool:
+        l1, l2, angle = self.l1_slider.value, self.l2_slider.value, self.angle_slider.value
+        self.H = hessian_from_eigen(l1, l2, angle)
+        self.eigenvalues = np.array([l1, l2])
+        # The verdict comes from the matrix itself, not from the sliders that built it.
+        self.verdict = classify_eigenvalues(np.linalg.eigvalsh(self.H))
+        gx, gy = self._gx, self._gy
+        h = self.H
+        z = 0.5 * (h[0, 0] * gx * gx + 2 * h[0, 1] * gx * gy + h[1, 1] * gy * gy)
+        self.surface.set_data(z)
+        # The level sets change shape with every slider, so they are rebuilt as a dynamic artist.
+        if self.contours is not None:
+            self.contours.remove()
+            self.dynamic_artists.remove(self.contours)
+        self.contours = None
+        if np.ptp(z) > 1e-9:
+            levels = _symmetric_levels(z)
+            self.contours = self.ax_map.contour(gx, gy, z, levels=levels, colors="black", linewidths=0.7)
+            self.contours.set_animated(True)
+            self.dynamic_artists.insert(1, self.contours)
+        t = math.radians(angle)
+        v1 = np.array([math.cos(t), math.sin(t)])
+        v2 = np.array([-math.sin(t), math.cos(t)])
+        for line, v in ((self.axis1, v1), (self.axis2, v2)):
+            line.set_data([-EXTENT * 1.5 * v[0], EXTENT * 1.5 * v[0]], [-EXTENT * 1.5 * v[1], EXTENT * 1.5 * v[1]])
+        self.profile1.set_ydata(0.5 * l1 * self._t**2)
+        self.profile2.set_ydata(0.5 * l2 * self._t**2)
+        self.verdict_text.set_text(f"origin: {self.verdict}")
+        return False
+
+    def readout(self) -> str:
+        h = self.H
+        l1, l2 = self.eigenvalues
+        angle = self.angle_slider.value
+        if self.verdict == "inconclusive":
+            verdict = f"Inconclusive: {REASONS['inconclusive']}."
+        else:
+            verdict = f"The origin is a {self.verdict}: {REASONS[self.verdict]}."
+        return (
+            f"H = [[{h[0, 0]:.2f}, {h[0, 1]:.2f}], [{h[1, 0]:.2f}, {h[1, 1]:.2f}]]\n"
+            f"eigenvalues λ₁ = {l1:.1f}, λ₂ = {l2:.1f} (eigenvector v₁ at {angle}°, v₂ at {angle + 90}°)\n"
+            f"{verdict}"
+        )
+
+
+def _symmetric_levels(z: np.ndarray) -> np.ndarray:
+    """Levels spread evenly over ±max|z|; the zero level only where f takes both signs."""
+    top = float(np.max(np.abs(z)))
+    levels = np.linspace(-top, top, 17)
+    if np.all(z >= -1e-12) or np.all(z <= 1e-12):
+        levels = levels[np.abs(levels) > 1e-9 * top]
+    return levels
+
+
+def quadratic_form_explorer(lambda1: float = 1.0, lambda2: float = 2.0, angle: float = 30.0) -> QuadraticFormExplorer:
+    """Eigenvalue and rotation sliders → level sets of ½xᵀHx, labelled minimum, maximum, saddle or inconclusive."""
+    return QuadraticFormExplorer(lambda1, lambda2, angle)
