@@ -13,12 +13,16 @@ Options:
                    and move this process into it, so every descendant counts against the limit
   --chdir D        working directory
   --setenv K=V     set an environment variable (repeatable)
+  --ignore-sigint  1: start the command with SIGINT ignored. Used in front of bwrap, whose monitor
+                   process would otherwise die of the SIGINT that jupyter_client sends to the whole
+                   process group to interrupt a kernel (a kernel installs its own handler anyway).
 """
 
 from __future__ import annotations
 
 import os
 import resource
+import signal
 import sys
 
 
@@ -55,6 +59,7 @@ def main(args: list[str]) -> None:
     limits: dict[int, int] = {}
     cgroup = None
     chdir = None
+    ignore_sigint = False
     env = dict(os.environ)
     names = {
         "--memory": resource.RLIMIT_AS,
@@ -77,6 +82,8 @@ def main(args: list[str]) -> None:
             cgroup = value
         elif option == "--chdir":
             chdir = value
+        elif option == "--ignore-sigint":
+            ignore_sigint = value == "1"
         elif option == "--setenv":
             key, sep, val = value.partition("=")
             if not sep or not key:
@@ -100,6 +107,8 @@ def main(args: list[str]) -> None:
             resource.setrlimit(which, (value, value))
         except (OSError, ValueError) as error:
             _die(f"cannot set resource limit {which} to {value}: {error}")
+    if ignore_sigint:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         os.execvpe(argv[0], argv, env)
     except OSError as error:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -107,6 +108,10 @@ class SandboxedKernel:
             extra_arguments=list(extra_arguments or []),
             env=kernel_env(self.workdir),
             cwd=str(self.workdir),
+            # The kernel's own console chatter is not the grader's output.
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     @property
@@ -119,7 +124,10 @@ class SandboxedKernel:
         pid = self.pid
         if pid is None:
             return
-        for sig_target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        for sig_target in (
+            lambda: os.killpg(pid, signal.SIGKILL),
+            lambda: os.kill(pid, signal.SIGKILL),
+        ):
             try:
                 sig_target()
             except (ProcessLookupError, PermissionError):
@@ -133,7 +141,7 @@ class SandboxedKernel:
         except Exception:  # noqa: BLE001 - the kernel may already be gone
             pass
         try:
-            self.km.cleanup_resources()
+            run_sync(self.km.cleanup_resources)()
         except Exception:  # noqa: BLE001
             pass
         shutil.rmtree(self.scratch, ignore_errors=True)

@@ -231,6 +231,10 @@ def _bwrap_args(
         "--setenv",
         "PATH",
         _sandbox_path(),
+        # ipykernel polls this parent PID, which does not exist in the sandbox's PID namespace;
+        # --die-with-parent already ends the sandbox when its parent goes.
+        "--unsetenv",
+        "JPY_PARENT_PID",
         "--",
     ]
     return args
@@ -328,7 +332,7 @@ def _build(
     command = [sys.executable, "-I", "-S", str(_LIMITS_SCRIPT)]
     command += _limit_options(limits, cgroup, fallback=method == RLIMITS)
     if method == BUBBLEWRAP:
-        command += ["--", _bwrap_path() or "bwrap"]
+        command += ["--ignore-sigint", "1", "--", _bwrap_path() or "bwrap"]
         command += _bwrap_args(
             workdir,
             [os.fspath(p) for p in readonly],
@@ -403,6 +407,20 @@ def _kill_cgroup(cgroup: str | None) -> None:
         os.rmdir(cgroup)
     except OSError:
         pass
+
+
+def kill_sandbox(command: Sequence[str]) -> None:
+    """Kill whatever is still running from a :func:`sandbox_command` line and free its cgroup.
+
+    Call it after the sandboxed process (for example a kernel) has been shut down. With bubblewrap
+    the PID namespace already took every descendant down; in the fallback this catches processes
+    that left the session (daemons). Without a pids cgroup it does nothing.
+    """
+    command = list(command)
+    if "--pids-cgroup" in command:
+        index = command.index("--pids-cgroup")
+        if index + 1 < len(command) and command[index + 1].startswith(str(_PIDS_ROOT) + "/"):
+            _kill_cgroup(command[index + 1])
 
 
 class _Capture(threading.Thread):

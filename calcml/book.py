@@ -154,8 +154,10 @@ def frame_sweeps(app) -> list[Sweep]:
             elif control.value != value:
                 control.value = value
 
+    # Sliders first (they carry the continuous story: h shrinking, a moving), then choices.
+    ordered = sorted(controls, key=lambda c: 0 if hasattr(c, "min") and hasattr(c, "max") else 1)
     sweeps = []
-    for control in controls:
+    for control in ordered:
         if len(sweeps) == MAX_SWEEPS:
             break
         values = sweep_values(control)

@@ -150,20 +150,21 @@ def training_loss_figure(drop: float = 0.25, starts=(2.0, 40.0)):
     ax = fig.axes[0]
     steps = np.linspace(0, 150, 600)
     ax.plot(steps, training_loss(steps), color=COLORS["curve"], lw=2, label="training loss")
-    for stretch, color, name in zip(
+    for stretch, color, name, text_at in zip(
         equal_drop_stretches(drop, starts),
         (COLORS["secant"], COLORS["second"]),
         ("A", "B"),
+        ((18.0, 2.2), (100.0, 1.25)),
         strict=True,
     ):
         xs = np.array([stretch.start, stretch.end])
         ax.axvspan(*xs, color=color, alpha=0.18)
         ax.plot(xs, training_loss(xs), "o-", color=color, lw=2)
         ax.annotate(
-            f"{name}: −{stretch.drop:.2f} in {stretch.steps:.0f} steps\n"
+            f"{name}: −{stretch.drop:.2f} in {stretch.steps:.1f} steps\n"
             f"slope ≈ {stretch.average_slope:.3f} per step",
             xy=(stretch.end, float(training_loss(stretch.end))),
-            xytext=(stretch.end + 8, float(training_loss(stretch.end)) + 0.55),
+            xytext=text_at,
             fontsize=9,
             arrowprops={"arrowstyle": "->", "color": color},
         )
@@ -245,9 +246,10 @@ def vanishing_gradient_figure(max_layers: int = 20):
         where=np.abs(xs) > 4,
         color=COLORS["accent"],
         alpha=0.3,
-        label="|x| > 4: σ′ < 0.018",
+        label=f"|x| > 4: σ′ < {float(sigmoid_derivative(4.0)):.3f}",
     )
-    left.legend(fontsize=8, loc="upper right")
+    left.set_ylim(-0.01, 0.34)
+    left.legend(fontsize=8, loc="upper left")
     label_axes(left, "The sigmoid's slope", "pre-activation x", "σ′(x)")
     layers = np.arange(1, max_layers + 1)
     right.semilogy(
@@ -296,7 +298,7 @@ def difference_error_figure(f: Callable = np.sin, df: Callable = np.cos, x: floa
     """Log-log error against h of the forward and central differences of ``f`` at ``x``."""
     steps = np.logspace(-15, -0.5, 60)
     forward, central = difference_errors(f, df, x, steps)
-    fig = new_figure(6.0, 3.8)
+    fig = new_figure(7.5, 3.8)
     ax = fig.axes[0]
     tiny = 1e-18  # an exact zero cannot be drawn on a log axis
     ax.loglog(
@@ -318,7 +320,7 @@ def difference_error_figure(f: Callable = np.sin, df: Callable = np.cos, x: floa
     big = steps > 1e-4
     ax.loglog(
         steps[big],
-        steps[big] * forward[-1] / steps[-1],
+        4 * steps[big] * forward[-1] / steps[-1],
         ":",
         color=COLORS["secant"],
         lw=1.5,
@@ -326,7 +328,7 @@ def difference_error_figure(f: Callable = np.sin, df: Callable = np.cos, x: floa
     )
     ax.loglog(
         steps[big],
-        steps[big] ** 2 * central[-1] / steps[-1] ** 2,
+        4 * steps[big] ** 2 * central[-1] / steps[-1] ** 2,
         ":",
         color=COLORS["curve"],
         lw=1.5,
@@ -340,9 +342,9 @@ def difference_error_figure(f: Callable = np.sin, df: Callable = np.cos, x: floa
         label="round-off ≈ 1e-16 / h",
     )
     ax.set_ylim(1e-13, 1)
-    ax.annotate("round-off wins", xy=(1e-13, 3e-4), fontsize=9, color=COLORS["muted"])
-    ax.annotate("truncation wins", xy=(2e-3, 1e-9), fontsize=9, color=COLORS["muted"])
-    ax.legend(fontsize=8, loc="lower left")
+    ax.annotate("← round-off dominates", xy=(2e-15, 1e-12), fontsize=9, color=COLORS["muted"])
+    ax.annotate("truncation dominates →", xy=(1e-8, 3e-2), fontsize=9, color=COLORS["muted"])
+    fig.legend(fontsize=8, loc="outside right center")
     label_axes(ax, "Error of difference quotients for sin′(1)", "step h", "absolute error")
     return fig
 
@@ -410,7 +412,7 @@ def subgradient_figure(slopes=(-1.0, -0.5, 0.0, 0.5, 1.0)):
 
 def implicit_circle_figure(radius: float = 5.0, point=(3.0, 4.0)):
     """The circle x² + y² = r² with the tangent at ``point``, slope −x/y from implicit differentiation."""
-    fig = new_figure(4.6, 4.4)
+    fig = new_figure(4.6, 5.0)
     ax = fig.axes[0]
     theta = np.linspace(0, 2 * np.pi, 400)
     ax.plot(
@@ -438,7 +440,7 @@ def implicit_circle_figure(radius: float = 5.0, point=(3.0, 4.0)):
     ax.set_aspect("equal")
     ax.set_xlim(-6.5, 8)
     ax.set_ylim(-6.5, 8)
-    ax.legend(fontsize=8, loc="lower left")
+    fig.legend(fontsize=8, loc="outside lower center")
     label_axes(ax, f"Tangent to the circle at ({px:g}, {py:g})", "x", "y")
     return fig
 
@@ -480,6 +482,14 @@ def gradient_step_figure(w0: float = 5.0, lr: float = 0.1):
         xy=(w1, toy_loss(w1)),
         xytext=(w0, toy_loss(w0)),
         arrowprops={"arrowstyle": "->", "lw": 1.5},
+    )
+    ax.annotate(
+        f"step −η·L′({w0:g}) = {w1 - w0:+.2f}",
+        xy=(w1, 0.4),
+        xytext=(w0, 0.4),
+        va="center",
+        fontsize=8,
+        arrowprops={"arrowstyle": "->", "color": COLORS["muted"]},
     )
     ax.plot([3], [0], "*", color=COLORS["point"], ms=10, label="minimum w = 3")
     ax.set_ylim(-0.5, 7)

@@ -15,7 +15,7 @@ import ipywidgets as widgets
 import numpy as np
 import sympy as sp
 
-from calcml.figures import COLORS, label_axes, new_figure
+from calcml.figures import COLORS, new_figure
 from calcml.widgets.base import FigureApp
 
 X = sp.Symbol("x", real=True)
@@ -82,19 +82,25 @@ def analyse_polynomial(expr, x: sp.Symbol = X) -> Analysis:
             second = float(sp.N(d2.subs(x, root), 30))
             if abs(second) < 1e-12:
                 second = 0.0
-            test = "local minimum" if second > 0 else "local maximum" if second < 0 else "inconclusive"
+            test = (
+                "local minimum" if second > 0 else "local maximum" if second < 0 else "inconclusive"
+            )
             if mult % 2 == 0:
                 nature = "not an extremum"  # f′ touches zero without changing sign
             else:
                 right = _sign_change_side(d1, x, root, mult)
                 nature = "local minimum" if right > 0 else "local maximum"
             points.append(
-                CriticalPoint(float(sp.N(root, 30)), float(sp.N(expr.subs(x, root), 30)), second, test, nature)
+                CriticalPoint(
+                    float(sp.N(root, 30)), float(sp.N(expr.subs(x, root), 30)), second, test, nature
+                )
             )
     inflections = []
     if not sp.Poly(d2, x).is_zero:
         inflections = [
-            float(sp.N(root, 30)) for root, mult in _real_roots_with_multiplicity(d2, x) if mult % 2 == 1
+            float(sp.N(root, 30))
+            for root, mult in _real_roots_with_multiplicity(d2, x)
+            if mult % 2 == 1
         ]
     return Analysis(expr, d1, d2, tuple(points), tuple(inflections))
 
@@ -126,7 +132,9 @@ PRESETS: dict[str, Preset] = {
     "x⁴": Preset("x⁴", X**4, (-1.4, 1.4)),
     "−x⁴": Preset("−x⁴", -(X**4), (-1.4, 1.4)),
     "x³ − 3x": Preset("x³ − 3x", X**3 - 3 * X, (-2.4, 2.4)),
-    "x⁴ − 2x² + x/2": Preset("x⁴ − 2x² + x/2 (tilted double well)", X**4 - 2 * X**2 + X / 2, (-1.8, 1.7)),
+    "x⁴ − 2x² + x/2": Preset(
+        "x⁴ − 2x² + x/2 (tilted double well)", X**4 - 2 * X**2 + X / 2, (-1.8, 1.7)
+    ),
 }
 
 
@@ -143,7 +151,9 @@ class CriticalPointExplorer(FigureApp):
         self.presets = dict(PRESETS)
         if functions:
             for name, expr in functions.items():
-                self.presets[name] = Preset(name, sp.sympify(expr).subs(sp.Symbol("x"), X), (-2.0, 2.0))
+                self.presets[name] = Preset(
+                    name, sp.sympify(expr).subs(sp.Symbol("x"), X), (-2.0, 2.0)
+                )
         if function not in self.presets:
             raise ValueError(
                 f"critical_point_explorer: unknown function {function!r}; choose one of {list(self.presets)}"
@@ -171,27 +181,40 @@ class CriticalPointExplorer(FigureApp):
         fig = new_figure(6.0, 6.2, nrows=3, sharex=True)
         self.axes = fig.axes
         names = ["f(x)", "f′(x)", "f″(x)"]
-        colors = [COLORS["curve"], COLORS["secant"], COLORS["tangent"]]
-        self.curves = [ax.plot([], [], color=c, lw=1.8)[0] for ax, c in zip(self.axes, colors)]
+        colors = [COLORS["curve"], "#444444", COLORS["accent"]]
+        self.curves = [
+            ax.plot([], [], color=c, lw=1.8)[0] for ax, c in zip(self.axes, colors, strict=True)
+        ]
         for ax in self.axes[1:]:
             ax.axhline(0, color=COLORS["muted"], lw=0.8)
-        (self.min_marker,) = self.axes[0].plot([], [], "o", ms=8, color=COLORS["tangent"], label="local min")
-        (self.max_marker,) = self.axes[0].plot([], [], "^", ms=8, color=COLORS["secant"], label="local max")
-        (self.flat_marker,) = self.axes[0].plot([], [], "X", ms=8, color=COLORS["accent"], label="not an extremum")
+        (self.min_marker,) = self.axes[0].plot(
+            [], [], "o", ms=8, color=COLORS["tangent"], label="local min"
+        )
+        (self.max_marker,) = self.axes[0].plot(
+            [], [], "^", ms=8, color=COLORS["secant"], label="local max"
+        )
+        (self.flat_marker,) = self.axes[0].plot(
+            [], [], "X", ms=8, color=COLORS["accent"], label="not an extremum", zorder=4
+        )
         (self.infl_marker,) = self.axes[0].plot(
-            [], [], "D", ms=7, mfc="white", mec=COLORS["point"], label="inflection"
+            [], [], "D", ms=10, mfc="white", mec=COLORS["point"], label="inflection", zorder=3
         )
         (self.zero1_marker,) = self.axes[1].plot([], [], "o", ms=6, color=COLORS["point"])
-        (self.zero2_marker,) = self.axes[2].plot([], [], "D", ms=6, mfc="white", mec=COLORS["point"])
+        (self.zero2_marker,) = self.axes[2].plot(
+            [], [], "D", ms=6, mfc="white", mec=COLORS["point"]
+        )
         self.axes[0].legend(loc="best", fontsize=7, ncols=2)
-        for ax, name in zip(self.axes, names):
+        for ax, name in zip(self.axes, names, strict=True):
             ax.set_ylabel(name)
             ax.grid(True, alpha=0.3)
         self.axes[2].set_xlabel("x")
 
         self.cursor_lines = [ax.axvline(0, color=COLORS["point"], lw=1, ls=":") for ax in self.axes]
-        self.cursor_dots = [ax.plot([], [], "o", ms=7, color=COLORS["point"])[0] for ax in self.axes]
-        (self.tangent,) = self.axes[0].plot([], [], color=COLORS["accent"], lw=1.5)
+        self.cursor_dots = [
+            ax.plot([], [], "o", ms=8, color=COLORS["second"], mec=COLORS["point"])[0]
+            for ax in self.axes
+        ]
+        (self.tangent,) = self.axes[0].plot([], [], color=COLORS["second"], lw=1.8)
 
         super().__init__(
             fig,
@@ -214,7 +237,10 @@ class CriticalPointExplorer(FigureApp):
             self._suppress = True
             try:
                 # widen first so that min < max holds at every moment
-                self.cursor.min, self.cursor.max = min(lo, self.cursor.min), max(hi, self.cursor.max)
+                self.cursor.min, self.cursor.max = (
+                    min(lo, self.cursor.min),
+                    max(hi, self.cursor.max),
+                )
                 self.cursor.value = float(np.clip(self.cursor.value, lo, hi))
                 self.cursor.min, self.cursor.max = lo, hi
             finally:
@@ -238,17 +264,23 @@ class CriticalPointExplorer(FigureApp):
         for fill in self._fills:
             fill.remove()
         self._fills = []
-        for ax, curve, func in zip(self.axes, self.curves, (self._f, self._d1, self._d2)):
+        for ax, curve, func in zip(
+            self.axes, self.curves, (self._f, self._d1, self._d2), strict=True
+        ):
             ys = np.broadcast_to(np.asarray(func(xs), dtype=float), xs.shape)
             curve.set_data(xs, ys)
             pad = 0.1 * max(float(np.ptp(ys)), 1.0)
             ax.set_ylim(float(np.min(ys)) - pad, float(np.max(ys)) + pad)
             if ax is not self.axes[0]:
                 self._fills.append(
-                    ax.fill_between(xs, 0, ys, where=ys > 0, color=COLORS["tangent"], alpha=0.18, lw=0)
+                    ax.fill_between(
+                        xs, 0, ys, where=ys > 0, color=COLORS["tangent"], alpha=0.18, lw=0
+                    )
                 )
                 self._fills.append(
-                    ax.fill_between(xs, 0, ys, where=ys < 0, color=COLORS["secant"], alpha=0.18, lw=0)
+                    ax.fill_between(
+                        xs, 0, ys, where=ys < 0, color=COLORS["secant"], alpha=0.18, lw=0
+                    )
                 )
         self.axes[0].set_xlim(lo, hi)
         self.axes[0].set_title(f"f(x) = {preset.label}: f, f′ and f″ on one x axis")
@@ -277,7 +309,7 @@ class CriticalPointExplorer(FigureApp):
         x0, f0, d1, d2 = self.cursor_values()
         for line in self.cursor_lines:
             line.set_xdata([x0, x0])
-        for dot, y in zip(self.cursor_dots, (f0, d1, d2)):
+        for dot, y in zip(self.cursor_dots, (f0, d1, d2), strict=True):
             dot.set_data([x0], [y])
         lo, hi = self.preset.xlim
         half = 0.15 * (hi - lo)
@@ -286,7 +318,9 @@ class CriticalPointExplorer(FigureApp):
 
     def readout(self) -> str:
         a = self.analysis
-        lines = [f"f(x) = {self.preset.label};  f′(x) = {_pretty(a.derivative)};  f″(x) = {_pretty(a.second_derivative)}"]
+        lines = [
+            f"f(x) = {self.preset.label};  f′(x) = {_pretty(a.derivative)};  f″(x) = {_pretty(a.second_derivative)}"
+        ]
         if a.critical_points:
             lines.append("Critical points (f′ = 0):")
             lines += ["  " + describe_point(p) for p in a.critical_points]
@@ -317,7 +351,11 @@ def global_extremum_note(a: Analysis) -> str:
         return "No global maximum or minimum on the whole line: f runs off to +∞ and −∞."
     kind = "local minimum" if lead > 0 else "local maximum"
     candidates = [p for p in a.critical_points if p.nature == kind]
-    best = min(candidates, key=lambda p: p.value) if lead > 0 else max(candidates, key=lambda p: p.value)
+    best = (
+        min(candidates, key=lambda p: p.value)
+        if lead > 0
+        else max(candidates, key=lambda p: p.value)
+    )
     word = "minimum" if lead > 0 else "maximum"
     return f"Global {word} at x = {best.x:.4g} (f = {best.value:.4g}); there is no global {'maximum' if lead > 0 else 'minimum'}."
 
@@ -326,7 +364,9 @@ def _pretty(expr: sp.Expr) -> str:
     return sp.sstr(sp.expand(expr)).replace("**", "^").replace("*", "·")
 
 
-def critical_point_explorer(function: str = "x³ − 3x", x: float = 0.5, functions: dict | None = None):
+def critical_point_explorer(
+    function: str = "x³ − 3x", x: float = 0.5, functions: dict | None = None
+):
     """Interactive f / f′ / f″ explorer; ``function`` names a preset (``PRESETS``); ``functions``
     adds your own polynomials, e.g. ``{"my cubic": "x**3 - 6*x**2 + 9*x"}``."""
     return CriticalPointExplorer(function=function, x=x, functions=functions)

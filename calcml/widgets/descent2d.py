@@ -24,7 +24,32 @@ CONVERGED_GRAD_NORM = 1e-3
 #: Iterates farther than this from the origin count as "diverged" (the loop stops there).
 DIVERGED_NORM = 1e6
 #: The step counts the step slider offers (a selection keeps it short to work from the keyboard).
-STEP_CHOICES = (0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 40, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000)
+STEP_CHOICES = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    8,
+    10,
+    15,
+    20,
+    30,
+    40,
+    50,
+    75,
+    100,
+    150,
+    200,
+    300,
+    500,
+    750,
+    1000,
+    1500,
+    2000,
+)
 
 
 @dataclass(frozen=True)
@@ -142,7 +167,9 @@ class DescentRun:
     growing: bool  # the gradient norm grew over the run (a hint of divergence)
 
 
-def run_descent(preset: str | Preset, lr: float, start: tuple[float, float], n_steps: int) -> DescentRun:
+def run_descent(
+    preset: str | Preset, lr: float, start: tuple[float, float], n_steps: int
+) -> DescentRun:
     """Run ``n_steps`` of gradient descent with learning rate ``lr`` from ``start`` on a preset."""
     p = PRESETS[preset] if isinstance(preset, str) else preset
     if not lr > 0:
@@ -175,31 +202,70 @@ def run_descent(preset: str | Preset, lr: float, start: tuple[float, float], n_s
 class DescentPlayground2D(FigureApp):
     """Contour plot of a loss with the gradient-descent path drawn on it."""
 
-    def __init__(self, preset: str = "round bowl", lr: float | None = None, start=None, steps: int | None = None):
+    def __init__(
+        self,
+        preset: str = "round bowl",
+        lr: float | None = None,
+        start=None,
+        steps: int | None = None,
+    ):
         if preset not in PRESETS:
             raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
         self._suspended = True
         p = PRESETS[preset]
         style = {"description_width": "initial"}
-        self.preset_picker = widgets.Dropdown(options=list(PRESETS), value=preset, description="loss surface", style=style)
-        self.lr_slider = log_slider("learning rate η", lr or p.lr, -4.0, 0.5, step=0.05, readout_format=".4f")
-        self.x0_slider = widgets.FloatSlider(description="start x", min=p.xlim[0], max=p.xlim[1], step=0.05, value=p.start[0], style=style)
-        self.y0_slider = widgets.FloatSlider(description="start y", min=p.ylim[0], max=p.ylim[1], step=0.05, value=p.start[1], style=style)
-        self.steps_slider = widgets.SelectionSlider(description="steps", options=STEP_CHOICES, value=_nearest_step(steps if steps is not None else p.steps), style=style)
+        self.preset_picker = widgets.Dropdown(
+            options=list(PRESETS), value=preset, description="loss surface", style=style
+        )
+        self.lr_slider = log_slider(
+            "learning rate η", lr or p.lr, -4.0, 0.5, step=0.05, readout_format=".4f"
+        )
+        self.x0_slider = widgets.FloatSlider(
+            description="start x",
+            min=p.xlim[0],
+            max=p.xlim[1],
+            step=0.05,
+            value=p.start[0],
+            style=style,
+        )
+        self.y0_slider = widgets.FloatSlider(
+            description="start y",
+            min=p.ylim[0],
+            max=p.ylim[1],
+            step=0.05,
+            value=p.start[1],
+            style=style,
+        )
+        self.steps_slider = widgets.SelectionSlider(
+            description="steps",
+            options=STEP_CHOICES,
+            value=_nearest_step(steps if steps is not None else p.steps),
+            style=style,
+        )
         if start is not None:
             self.x0_slider.value, self.y0_slider.value = float(start[0]), float(start[1])
 
         fig = new_figure(5.0, 4.0)
         self.ax = fig.axes[0]
-        (self.path_line,) = self.ax.plot([], [], "-", color=COLORS["secant"], lw=1.6, marker="o", ms=3)
+        (self.path_line,) = self.ax.plot(
+            [], [], "-", color=COLORS["secant"], lw=1.6, marker="o", ms=3
+        )
         (self.start_dot,) = self.ax.plot([], [], "o", color=COLORS["point"], ms=7, label="start")
-        (self.end_dot,) = self.ax.plot([], [], "X", color=COLORS["secant"], mec="white", ms=10, label="after the last step")
+        (self.end_dot,) = self.ax.plot(
+            [], [], "X", color=COLORS["secant"], mec="white", ms=10, label="after the last step"
+        )
         self._static_artists = []
         self._drawn_preset = None
         self.run: DescentRun | None = None
         super().__init__(
             fig,
-            controls=[self.preset_picker, self.lr_slider, self.x0_slider, self.y0_slider, self.steps_slider],
+            controls=[
+                self.preset_picker,
+                self.lr_slider,
+                self.x0_slider,
+                self.y0_slider,
+                self.steps_slider,
+            ],
             dynamic_artists=[self.path_line, self.start_dot, self.end_dot],
             title="Gradient descent in two dimensions",
             caption="Contour plot of the loss with the path of gradient descent drawn from the start point.",
@@ -220,7 +286,10 @@ class DescentPlayground2D(FigureApp):
         p = self.preset
         self._suspended = True
         try:
-            for slider, (lo, hi), value in ((self.x0_slider, p.xlim, p.start[0]), (self.y0_slider, p.ylim, p.start[1])):
+            for slider, (lo, hi), value in (
+                (self.x0_slider, p.xlim, p.start[0]),
+                (self.y0_slider, p.ylim, p.start[1]),
+            ):
                 slider.max = max(slider.max, hi)
                 slider.min = lo
                 slider.max = hi
@@ -251,14 +320,27 @@ class DescentPlayground2D(FigureApp):
         shade = np.log10(z + 0.05) if p.name == "Rosenbrock" else z
         filled = ax.contourf(gx, gy, shade, levels=30, cmap="Blues_r", alpha=0.55)
         lines = ax.contour(gx, gy, z, levels=levels, colors="#335577", linewidths=0.6)
-        star = ax.plot(*p.special_point, "*", color=COLORS["tangent"], ms=13, mec="black", mew=0.6, label=p.special_label)[0]
+        star = ax.plot(
+            *p.special_point,
+            "*",
+            color=COLORS["tangent"],
+            ms=13,
+            mec="black",
+            mew=0.6,
+            label=p.special_label,
+        )[0]
         self._static_artists = [filled, lines, star]
         ax.set_xlim(*p.xlim)
         ax.set_ylim(*p.ylim)
         ax.set_aspect("equal" if p.name != "long valley" else "auto")
         label_axes(ax, f"{p.name}: {p.formula}", "x (weight 1)", "y (weight 2)")
         ax.grid(False)
-        ax.legend(handles=[star, self.start_dot, self.end_dot], loc="lower right" if p.name == "Rosenbrock" else "upper right", fontsize=7, framealpha=0.85)
+        ax.legend(
+            handles=[star, self.start_dot, self.end_dot],
+            loc="lower right" if p.name == "Rosenbrock" else "upper right",
+            fontsize=7,
+            framealpha=0.85,
+        )
         self._drawn_preset = p.name
 
     def update_figure(self) -> bool:
@@ -266,7 +348,12 @@ class DescentPlayground2D(FigureApp):
         if full:
             self._draw_background()
         p = self.preset
-        self.run = run_descent(p, self.lr_slider.value, (self.x0_slider.value, self.y0_slider.value), self.steps_slider.value)
+        self.run = run_descent(
+            p,
+            self.lr_slider.value,
+            (self.x0_slider.value, self.y0_slider.value),
+            self.steps_slider.value,
+        )
         path = self.run.path
         # Points far outside the view are clipped so the renderer never sees astronomically large
         # coordinates; the readout still reports the true values.
@@ -294,15 +381,21 @@ class DescentPlayground2D(FigureApp):
             f"start ({run.path[0, 0]:.3g}, {run.path[0, 1]:.3g}), {steps_taken} step(s) of w ← w − η∇f.",
         ]
         if run.status == "diverged":
-            lines.append(f"Diverged: after {steps_taken} step(s) the iterate is off to infinity (|w| > {DIVERGED_NORM:g}).")
+            lines.append(
+                f"Diverged: after {steps_taken} step(s) the iterate is off to infinity (|w| > {DIVERGED_NORM:g})."
+            )
         else:
             x, y = run.path[-1]
-            lines.append(f"final point ({x:.4g}, {y:.4g}), loss {run.loss:.4g}, gradient norm {run.grad_norm:.3g}.")
+            lines.append(
+                f"final point ({x:.4g}, {y:.4g}), loss {run.loss:.4g}, gradient norm {run.grad_norm:.3g}."
+            )
             if run.status == "converged":
                 lines.append(f"Converged: the gradient norm is below {CONVERGED_GRAD_NORM:g}.")
             else:
                 hint = " and growing: heading for divergence" if run.growing else ""
-                lines.append(f"Still moving: the gradient norm is not yet below {CONVERGED_GRAD_NORM:g}{hint}.")
+                lines.append(
+                    f"Still moving: the gradient norm is not yet below {CONVERGED_GRAD_NORM:g}{hint}."
+                )
             if not (p.xlim[0] <= x <= p.xlim[1] and p.ylim[0] <= y <= p.ylim[1]):
                 lines.append("The last point is outside the picture.")
         return "\n".join(lines)
@@ -316,6 +409,8 @@ def _nearest_step(n: int) -> int:
     return min(STEP_CHOICES, key=lambda choice: abs(choice - int(n)))
 
 
-def descent_playground_2d(preset: str = "round bowl", lr: float | None = None, start=None, steps: int | None = None) -> DescentPlayground2D:
+def descent_playground_2d(
+    preset: str = "round bowl", lr: float | None = None, start=None, steps: int | None = None
+) -> DescentPlayground2D:
     """The 2-D gradient-descent playground, opened on ``preset`` (round bowl, long valley, saddle, Rosenbrock)."""
     return DescentPlayground2D(preset, lr=lr, start=start, steps=steps)

@@ -67,7 +67,7 @@ class LimitFunction:
     label: str
     func: Callable
     a: float
-    ylim: tuple[float, float]
+    ylim: tuple[float, float] | None  # None: choose from the function's values near a
     note: str
 
 
@@ -79,7 +79,11 @@ FUNCTIONS: dict[str, LimitFunction] = {
         "x + 1 for x ≥ 0, x − 1 for x < 0", _jump, 0.0, (-3.0, 3.0), "jump at x = 0"
     ),
     "infinite": LimitFunction(
-        "1/x", _reciprocal, 0.0, (-10.0, 10.0), "infinite discontinuity (vertical asymptote) at x = 0"
+        "1/x",
+        _reciprocal,
+        0.0,
+        (-10.0, 10.0),
+        "infinite discontinuity (vertical asymptote) at x = 0",
     ),
     "oscillating": LimitFunction(
         "sin(1/x)", _sin_inverse, 0.0, (-1.5, 1.5), "endless oscillation near x = 0"
@@ -181,15 +185,29 @@ def describe_verdict(v: Verdict) -> str:
             "an infinite discontinuity, no finite limit."
         )
     else:
-        text = "The values keep jumping around as δ shrinks: they approach no common value, no limit."
+        text = (
+            "The values keep jumping around as δ shrinks: they approach no common value, no limit."
+        )
     if v.kind == "limit":
         if math.isnan(v.value_at_a):
             text += " f(a) is undefined, so f is not continuous at a (a removable discontinuity)."
         elif v.continuous:
             text += " f(a) equals the limit, so f is continuous at a."
         else:
-            text += f" f(a) = {v.value_at_a:.6g} differs from the limit, so f is not continuous at a."
+            text += (
+                f" f(a) = {v.value_at_a:.6g} differs from the limit, so f is not continuous at a."
+            )
     return text
+
+
+def _auto_ylim(ys: np.ndarray) -> tuple[float, float]:
+    """A y range that shows the bulk of the values and ignores blow-ups."""
+    finite = ys[np.isfinite(ys)]
+    if finite.size == 0:
+        return -1.0, 1.0
+    lo, hi = np.percentile(finite, [2, 98])
+    pad = 0.15 * max(hi - lo, 1e-3 * max(1.0, abs(hi)))
+    return float(lo - pad), float(hi + pad)
 
 
 class LimitExplorer(FigureApp):
@@ -197,14 +215,16 @@ class LimitExplorer(FigureApp):
 
     DELTA_GRID = np.logspace(-6, 0, 400)
 
-    def __init__(self, function: str | Callable = "hole", a: float | None = None, delta: float = 0.5):
+    def __init__(
+        self, function: str | Callable = "hole", a: float | None = None, delta: float = 0.5
+    ):
         self.functions = dict(FUNCTIONS)
         if callable(function):
             self.functions["custom"] = LimitFunction(
                 getattr(function, "__name__", "custom f"),
                 function,
                 0.0 if a is None else float(a),
-                (-3.0, 3.0),
+                None,
                 "your function",
             )
             function = "custom"
@@ -235,21 +255,29 @@ class LimitExplorer(FigureApp):
             [], [], "o", ms=7, mfc="white", mec=COLORS["curve"], mew=1.5
         )
         (self.value_marker,) = self.ax_f.plot([], [], "o", ms=6, color=COLORS["curve"])
-        (self.left_dot,) = self.ax_f.plot([], [], "o", ms=8, color=COLORS["secant"], label="f(a − δ)")
-        (self.right_dot,) = self.ax_f.plot([], [], "s", ms=7, color=COLORS["tangent"], label="f(a + δ)")
+        (self.left_dot,) = self.ax_f.plot(
+            [], [], "o", ms=8, color=COLORS["secant"], label="f(a − δ)"
+        )
+        (self.right_dot,) = self.ax_f.plot(
+            [], [], "s", ms=7, color=COLORS["tangent"], label="f(a + δ)"
+        )
         self.ax_f.legend(handles=[self.left_dot, self.right_dot], loc="upper left", fontsize=8)
 
-        (self.left_curve,) = self.ax_d.plot([], [], color=COLORS["secant"], lw=1.3, label="f(a − δ)")
+        (self.left_curve,) = self.ax_d.plot(
+            [], [], color=COLORS["secant"], lw=1.3, label="f(a − δ)"
+        )
         (self.right_curve,) = self.ax_d.plot(
             [], [], color=COLORS["tangent"], lw=1.3, ls="--", label="f(a + δ)"
         )
         self.ax_d.set_xscale("log")
         self.ax_d.set_xlim(1.0, 1e-6)  # δ shrinks to the right
-        self.ax_d.legend(loc="upper left", fontsize=8)
+        self.ax_d.legend(loc="lower right", fontsize=8)
         self.delta_line = self.ax_d.axvline(delta, color=COLORS["point"], lw=1)
         (self.left_now,) = self.ax_d.plot([], [], "o", ms=7, color=COLORS["secant"])
         (self.right_now,) = self.ax_d.plot([], [], "s", ms=6, color=COLORS["tangent"])
-        label_axes(self.ax_d, "One-sided values as δ shrinks", "δ (log scale, shrinking →)", "value")
+        label_axes(
+            self.ax_d, "One-sided values as δ shrinks", "δ (log scale, shrinking →)", "value"
+        )
 
         super().__init__(
             fig,
@@ -308,7 +336,7 @@ class LimitExplorer(FigureApp):
         xs = np.linspace(a - 1.5, a + 1.5, 3001)
         with np.errstate(all="ignore"):
             ys = np.asarray(func(xs), dtype=float)
-        lo, hi = entry.ylim
+        lo, hi = entry.ylim or _auto_ylim(ys)
         ys = np.where((ys < lo - 50) | (ys > hi + 50), np.nan, ys)
         # break the line across a jump or an asymptote instead of drawing a false vertical segment
         steps = np.abs(np.diff(ys))
@@ -364,12 +392,17 @@ class LimitExplorer(FigureApp):
 
     def readout(self) -> str:
         entry, a = self.entry, self.a
-        lines = [f"f(x) = {entry.label}, x → a = {a:g}", f"{'δ':>9}  {'f(a − δ)':>14}  {'f(a + δ)':>14}"]
+        lines = [
+            f"f(x) = {entry.label}, x → a = {a:g}",
+            f"{'δ':>9}  {'f(a − δ)':>14}  {'f(a + δ)':>14}",
+        ]
         for d, left, right in self.table_rows():
             lines.append(f"{d:9.2e}  {_fmt(left):>14}  {_fmt(right):>14}")
         left, right = self.values()
         if math.isfinite(left) and math.isfinite(right):
-            lines.append(f"gap |f(a + δ) − f(a − δ)| at δ = {self.delta:.1e}: {abs(right - left):.3g}")
+            lines.append(
+                f"gap |f(a + δ) − f(a − δ)| at δ = {self.delta:.1e}: {abs(right - left):.3g}"
+            )
         lines.append(f"f(a) = {_fmt(self._verdict.value_at_a)}")
         lines.append(describe_verdict(self._verdict))
         return "\n".join(lines)

@@ -59,7 +59,14 @@ class QuadraticFormExplorer(FigureApp):
         common = dict(min=-EIG_RANGE, max=EIG_RANGE, step=0.1, style=style, readout_format=".1f")
         self.l1_slider = widgets.FloatSlider(description="eigenvalue λ₁", value=lambda1, **common)
         self.l2_slider = widgets.FloatSlider(description="eigenvalue λ₂", value=lambda2, **common)
-        self.angle_slider = widgets.IntSlider(description="rotation θ (degrees)", min=0, max=180, step=5, value=int(angle), style=style)
+        self.angle_slider = widgets.IntSlider(
+            description="rotation θ (degrees)",
+            min=0,
+            max=180,
+            step=5,
+            value=int(angle),
+            style=style,
+        )
 
         fig = new_figure(8.0, 3.8, ncols=2, width_ratios=[1.1, 1])
         self.ax_map, self.ax_profile = fig.axes
@@ -80,10 +87,20 @@ class QuadraticFormExplorer(FigureApp):
         self.ax_map.set_xlim(-EXTENT, EXTENT)
         self.ax_map.set_ylim(-EXTENT, EXTENT)
         self.ax_map.grid(False)
-        (self.axis1,) = self.ax_map.plot([], [], "-", color=COLORS["second"], lw=2.5, label="eigenvector v₁")
-        (self.axis2,) = self.ax_map.plot([], [], "--", color=COLORS["tangent"], lw=2.5, label="eigenvector v₂")
+        (self.axis1,) = self.ax_map.plot(
+            [], [], "-", color=COLORS["second"], lw=2.5, label="eigenvector v₁"
+        )
+        (self.axis2,) = self.ax_map.plot(
+            [], [], "--", color=COLORS["tangent"], lw=2.5, label="eigenvector v₂"
+        )
         self.verdict_text = self.ax_map.text(
-            0.03, 0.96, "", transform=self.ax_map.transAxes, va="top", fontsize=11, fontweight="bold",
+            0.03,
+            0.96,
+            "",
+            transform=self.ax_map.transAxes,
+            va="top",
+            fontsize=11,
+            fontweight="bold",
             bbox=dict(boxstyle="round", fc="white", ec="0.5", alpha=0.9),
         )
         (self.origin_dot,) = self.ax_map.plot([0], [0], "o", color=COLORS["point"], ms=6)
@@ -91,12 +108,18 @@ class QuadraticFormExplorer(FigureApp):
 
         t = np.linspace(-EXTENT, EXTENT, 101)
         self._t = t
-        (self.profile1,) = self.ax_profile.plot(t, 0 * t, "-", color=COLORS["second"], lw=2.5, label="along v₁: ½λ₁t²")
-        (self.profile2,) = self.ax_profile.plot(t, 0 * t, "--", color=COLORS["tangent"], lw=2.5, label="along v₂: ½λ₂t²")
+        (self.profile1,) = self.ax_profile.plot(
+            t, 0 * t, "-", color=COLORS["second"], lw=2.5, label="along v₁: ½λ₁t²"
+        )
+        (self.profile2,) = self.ax_profile.plot(
+            t, 0 * t, "--", color=COLORS["tangent"], lw=2.5, label="along v₂: ½λ₂t²"
+        )
         self.ax_profile.axhline(0, color=COLORS["muted"], lw=0.8)
         self.ax_profile.set_xlim(-EXTENT, EXTENT)
         self.ax_profile.set_ylim(-vmax / 2 - 0.3, vmax / 2 + 0.3)
-        label_axes(self.ax_profile, "f along each eigenvector", "distance t from the origin", "f(t·v)")
+        label_axes(
+            self.ax_profile, "f along each eigenvector", "distance t from the origin", "f(t·v)"
+        )
         self.ax_profile.legend(loc="lower left", fontsize=8)
         self.H = np.eye(2)
         self.eigenvalues = np.ones(2)
@@ -104,7 +127,15 @@ class QuadraticFormExplorer(FigureApp):
         super().__init__(
             fig,
             controls=[self.l1_slider, self.l2_slider, self.angle_slider],
-            dynamic_artists=[self.surface, self.axis1, self.axis2, self.origin_dot, self.verdict_text, self.profile1, self.profile2],
+            dynamic_artists=[
+                self.surface,
+                self.axis1,
+                self.axis2,
+                self.origin_dot,
+                self.verdict_text,
+                self.profile1,
+                self.profile2,
+            ],
             title="Quadratic-form explorer",
             caption="Colour map and level sets of one half x-transpose H x with the two eigenvector axes, "
             "and the profile of f along each axis, labelled minimum, maximum, saddle or inconclusive.",
@@ -127,14 +158,19 @@ class QuadraticFormExplorer(FigureApp):
         self.contours = None
         if np.ptp(z) > 1e-9:
             levels = _symmetric_levels(z)
-            self.contours = self.ax_map.contour(gx, gy, z, levels=levels, colors="black", linewidths=0.7)
+            self.contours = self.ax_map.contour(
+                gx, gy, z, levels=levels, colors="black", linewidths=0.7
+            )
             self.contours.set_animated(True)
             self.dynamic_artists.insert(1, self.contours)
         t = math.radians(angle)
         v1 = np.array([math.cos(t), math.sin(t)])
         v2 = np.array([-math.sin(t), math.cos(t)])
         for line, v in ((self.axis1, v1), (self.axis2, v2)):
-            line.set_data([-EXTENT * 1.5 * v[0], EXTENT * 1.5 * v[0]], [-EXTENT * 1.5 * v[1], EXTENT * 1.5 * v[1]])
+            line.set_data(
+                [-EXTENT * 1.5 * v[0], EXTENT * 1.5 * v[0]],
+                [-EXTENT * 1.5 * v[1], EXTENT * 1.5 * v[1]],
+            )
         self.profile1.set_ydata(0.5 * l1 * self._t**2)
         self.profile2.set_ydata(0.5 * l2 * self._t**2)
         self.verdict_text.set_text(f"origin: {self.verdict}")
@@ -164,6 +200,8 @@ def _symmetric_levels(z: np.ndarray) -> np.ndarray:
     return levels
 
 
-def quadratic_form_explorer(lambda1: float = 1.0, lambda2: float = 2.0, angle: float = 30.0) -> QuadraticFormExplorer:
+def quadratic_form_explorer(
+    lambda1: float = 1.0, lambda2: float = 2.0, angle: float = 30.0
+) -> QuadraticFormExplorer:
     """Eigenvalue and rotation sliders → level sets of ½xᵀHx, labelled minimum, maximum, saddle or inconclusive."""
     return QuadraticFormExplorer(lambda1, lambda2, angle)

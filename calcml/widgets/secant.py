@@ -141,7 +141,7 @@ class SecantExplorer(FigureApp):
             options=[("h > 0 (from the right)", 1), ("h < 0 (from the left)", -1)],
             value=1 if h > 0 else -1,
             description="sign of h",
-            style={"description_width": "initial"},
+            style={"description_width": "initial", "button_width": "170px"},
         )
         self.h_size = log_slider("size |h|", abs(h), -10, 0, step=0.25)
 
@@ -157,7 +157,7 @@ class SecantExplorer(FigureApp):
         (self.rise_run,) = ax.plot([], [], color=COLORS["muted"], lw=1, ls=":")
         (self.points,) = ax.plot([], [], "o", color=COLORS["point"], ms=5, zorder=5)
         self.slope_text = ax.text(
-            0.02,
+            0.3,
             0.96,
             "",
             transform=ax.transAxes,
@@ -241,7 +241,8 @@ class SecantExplorer(FigureApp):
         tangent_text = (
             f"f′(a) = {self.tangent_slope:.4g}"
             if self.tangent_slope is not None
-            else "f′(a) does not exist"
+            else f"f′(a) does not exist; dashed: one-sided\ntangents of slopes "
+            f"{self.left_slope:+g} and {self.right_slope:+g}"
         )
         self.slope_text.set_text(f"secant slope = {self.secant_slope:.6g}\n{tangent_text}")
         return full
@@ -285,9 +286,19 @@ class SecantExplorer(FigureApp):
         return "\n".join(lines)
 
     def static_extra_html(self) -> str:
+        """The table of :meth:`table_text` as an HTML table (readable without a monospace font)."""
+        spec, a = self.spec, float(self.a.value)
+        cell = 'style="padding:0 0.8em;text-align:right;font-family:monospace"'
+        rows = "".join(
+            f"<tr><td {cell}>{h:+.0e}</td><td {cell}>{slope:.10f}</td>"
+            f"<td {cell}>{'f′(a) n/a' if gap is None else f'{gap:.1e}'}</td></tr>"
+            for h, slope, gap in self.table_rows()
+        )
         return (
-            '<pre class="calcml-secant-table" style="white-space:pre">'
-            f"{html.escape(self.table_text())}</pre>"
+            '<table class="calcml-secant-table">'
+            f"<caption>Secant slopes of f(x) = {html.escape(spec.label)} at a = {a:.2f}</caption>"
+            "<thead><tr><th>h</th><th>secant slope</th><th>gap to f′(a)</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
         )
 
     def _repr_mimebundle_(self, **kwargs):

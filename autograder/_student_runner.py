@@ -1,0 +1,755 @@
+"""The student's side of verification, and the wire protocol both sides speak.
+
+Run inside the sandbox as ``python _student_runner.py FD_IN FD_OUT``: it reads a ``start`` message,
+runs the student's code cells under IPython's ``InteractiveShell`` (magics work, an error in one
+cell does not stop the next, each cell has a time limit), reports which of the requested names
+exist, then serves calls to them until told to stop.
+
+The protocol is length-prefixed JSON frames over two pipes (never stdout: the student's prints go
+to /dev/null). Values are plain data only: numbers (nan and inf included), strings, lists, tuples,
+dicts, sets, NumPy arrays and scalars (numeric dtypes, with shape), sympy objects as ``srepr``
+text rebuilt by a whitelisting parser (never ``eval``), and callables as handles that the other
+side calls back. Exceptions travel as the nearest built-in exception type and their message.
+In-place changes to NumPy array arguments are copied back to the caller.
+
+The trusted test process (:mod:`autograder._test_runner`) imports this module for the protocol;
+that runs none of the student's code. This file depends on the standard library only (NumPy,
+sympy and IPython are imported when needed), because inside the sandbox the rest of the
+``autograder`` package is not visible.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import builtins
+import json
+import math
+import os
+import re
+import select
+import signal
+import struct
+import sys
+import time
+
+MAX_FRAME = 64 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_ITEMS = 1_000_000
+MAX_STRING = 4 * 1024 * 1024
+MAX_ELEMENTS = 16 * 1024 * 1024
+MAX_MESSAGE = 4000
+MAX_SREPR_NODES = 200_000
+
+_DTYPE = re.compile(r"^[<>|=]?(b1|[iu][1248]|f[248]|c(8|16))$")
+_HEADER = struct.Struct(">I")
+
+
+class ProtocolError(Exception):
+    """The other side sent something that is not a valid message."""
+
+
+class PeerGone(RuntimeError):
+    """The other process closed its end of the pipe (it exited or was killed)."""
+
+
+class CallTimeout(TimeoutError):
+    """The other process did not answer before the deadline."""
+
+
+class RemoteError(Exception):
+    """An exception from the other side whose type is not a built-in exception."""
+
+
+# --------------------------------------------------------------------------------------------
+# sympy: srepr text -> expression, through a whitelist (no eval)
+
+
+def _sympy_names() -> dict[str, object]:
+    import sympy
+    from sympy.core.function import FunctionClass
+
+    allowed: dict[str, object] = {}
+    for name in dir(sympy):
+        if name.startswith("_"):
+            continue
+        value = getattr(sympy, name)
+        if isinstance(value, type) and (
+            issubclass(value, sympy.Basic) or issubclass(value, sympy.MatrixBase)
+        ):
+            allowed[name] = value
+        elif isinstance(value, (FunctionClass, sympy.Basic)):
+            allowed[name] = value
+    for name in ("MutableDenseMatrix", "ImmutableDenseMatrix", "Dummy", "Wild"):
+        if hasattr(sympy, name):
+            allowed[name] = getattr(sympy, name)
+    for name in ("var", "symbols", "sympify", "S", "Lambda", "lambdify", "parse_expr"):
+        allowed.pop(name, None)
+    return allowed
+
+
+_SYMPY_NAMES: dict[str, object] | None = None
+
+
+def parse_srepr(text: str) -> object:
+    """Rebuild a sympy object from ``srepr`` text, allowing only sympy constructors and literals."""
+    global _SYMPY_NAMES
+    if not isinstance(text, str) or len(text) > MAX_STRING:
+        raise ProtocolError("sympy payload is not a string of acceptable size")
+    if _SYMPY_NAMES is None:
+        _SYMPY_NAMES = _sympy_names()
+    names = _SYMPY_NAMES
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        raise ProtocolError(f"sympy payload does not parse: {error}") from None
+    count = sum(1 for _ in ast.walk(tree))
+    if count > MAX_SREPR_NODES:
+        raise ProtocolError("sympy payload is too large")
+
+    def value(node: ast.AST, depth: int) -> object:
+        if depth > 200:
+            raise ProtocolError("sympy payload is nested too deeply")
+        if isinstance(node, ast.Constant) and type(node.value) in (str, int, float, bool):
+            return node.value
+        if isinstance(node, ast.Constant) and node.value is None:
+            return None
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            operand = value(node.operand, depth + 1)
+            if type(operand) not in (int, float):
+                raise ProtocolError("sympy payload negates a non-number")
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, (ast.Tuple, ast.List)):
+            items = [value(item, depth + 1) for item in node.elts]
+            return tuple(items) if isinstance(node, ast.Tuple) else items
+        if isinstance(node, ast.Name):
+            if node.id not in names:
+                raise ProtocolError(f"sympy payload uses a name that is not allowed: {node.id}")
+            return names[node.id]
+        if isinstance(node, ast.Call):
+            func = value(node.func, depth + 1)
+            from sympy.core.function import FunctionClass
+
+            if not (isinstance(func, type) or isinstance(func, FunctionClass)):
+                raise ProtocolError("sympy payload calls something that is not a sympy class")
+            if isinstance(node.func, ast.Call) and not isinstance(func, FunctionClass):
+                raise ProtocolError("sympy payload calls a result that is not a function class")
+            args = []
+            for arg in node.args:
+                if isinstance(arg, ast.Starred):
+                    raise ProtocolError("sympy payload uses *args")
+                args.append(value(arg, depth + 1))
+            kwargs = {}
+            for keyword in node.keywords:
+                if keyword.arg is None:
+                    raise ProtocolError("sympy payload uses **kwargs")
+                kwargs[keyword.arg] = value(keyword.value, depth + 1)
+            try:
+                return func(*args, **kwargs)
+            except Exception as error:
+                raise ProtocolError(f"sympy payload does not build: {error}") from None
+        raise ProtocolError(f"sympy payload contains a {type(node).__name__}, which is not allowed")
+
+    return value(tree.body, 0)
+
+
+# --------------------------------------------------------------------------------------------
+# The channel: framing, encoding, calls in both directions
+
+
+def _nearest_builtin_exception(exc: BaseException) -> str:
+    for klass in type(exc).__mro__:
+        if getattr(builtins, klass.__name__, None) is klass and issubclass(klass, Exception):
+            if klass in (StopIteration, StopAsyncIteration):
+                return "RuntimeError"
+            return klass.__name__
+    return "RuntimeError"
+
+
+def _safe_text(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except BaseException:  # a hostile __str__ must not break the reply
+        text = "<unprintable message>"
+    if not isinstance(text, str):
+        text = "<unprintable message>"
+    return text[:MAX_MESSAGE]
+
+
+class RemoteCallable:
+    """A callable that lives in the other process; calling it sends a ``call`` message."""
+
+    def __init__(self, channel: Channel, target: int | str, name: str) -> None:
+        self._channel = channel
+        self._target = target
+        self._generation = channel.generation
+        self.__name__ = name
+        self.__qualname__ = name
+
+    def __call__(self, *args, **kwargs):
+        if self._generation != self._channel.generation:
+            raise RuntimeError(
+                f"{self.__name__} belonged to a student process that has been restarted"
+            )
+        return self._channel.call(self._target, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<function {self.__name__} (runs in another process)>"
+
+
+class Channel:
+    """One end of the pipe pair: sends and serves calls, re-entrantly."""
+
+    def __init__(self, fd_in: int, fd_out: int, *, timer=None) -> None:
+        self.fd_in = fd_in
+        self.fd_out = fd_out
+        self.handles: dict[int, object] = {}
+        self.handle_ids: dict[int, int] = {}
+        self.next_handle = 1
+        self.next_call = 1
+        self.resolve_name = None  # name -> callable, for calls by name (the student side)
+        self.deadline: float | None = None  # absolute time.monotonic() limit for answers
+        self.generation = 0
+        self.broken = False
+        self.depth = 0
+        self.timer = timer  # student side: arms a time limit around each top-level call
+
+    # framing ---------------------------------------------------------------------------------
+    def send(self, message: dict) -> None:
+        try:
+            data = json.dumps(message, allow_nan=True, separators=(",", ":")).encode()
+        except (TypeError, ValueError, RecursionError) as error:
+            raise ProtocolError(f"cannot serialise a message: {error}") from None
+        if len(data) > MAX_FRAME:
+            raise ValueError(f"message of {len(data)} bytes exceeds the {MAX_FRAME}-byte limit")
+        view = memoryview(_HEADER.pack(len(data)) + data)
+        try:
+            while view:
+                written = os.write(self.fd_out, view)
+                view = view[written:]
+        except (BrokenPipeError, OSError) as error:
+            self.broken = True
+            raise PeerGone(f"the other process is gone ({error})") from None
+
+    def _read_exact(self, size: int) -> bytes:
+        chunks = []
+        while size:
+            if self.deadline is not None:
+                remaining = self.deadline - time.monotonic()
+                if remaining <= 0:
+                    self.broken = True
+                    raise CallTimeout("no answer before the time limit")
+                ready, _, _ = select.select([self.fd_in], [], [], remaining)
+                if not ready:
+                    continue
+            try:
+                chunk = os.read(self.fd_in, min(size, 1 << 20))
+            except OSError as error:
+                self.broken = True
+                raise PeerGone(f"the other process is gone ({error})") from None
+            if not chunk:
+                self.broken = True
+                raise PeerGone("the other process closed the connection")
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    def receive(self) -> dict:
+        (size,) = _HEADER.unpack(self._read_exact(_HEADER.size))
+        if size > MAX_FRAME:
+            self.broken = True
+            raise ProtocolError(f"frame of {size} bytes exceeds the limit")
+        body = self._read_exact(size)
+        try:
+            message = json.loads(body)
+        except (ValueError, RecursionError) as error:
+            self.broken = True
+            raise ProtocolError(f"frame is not JSON: {error}") from None
+        if not isinstance(message, dict) or not isinstance(message.get("op"), str):
+            self.broken = True
+            raise ProtocolError("frame is not a message object")
+        return message
+
+    # values ------------------------------------------------------------------------------------
+    def export(self, function: object) -> int:
+        key = id(function)
+        if key in self.handle_ids and self.handles.get(self.handle_ids[key]) is function:
+            return self.handle_ids[key]
+        handle = self.next_handle
+        self.next_handle += 1
+        self.handles[handle] = function
+        self.handle_ids[key] = handle
+        return handle
+
+    def encode(self, value: object, depth: int = 0) -> object:
+        if depth > MAX_DEPTH:
+            raise TypeError("value is nested too deeply to send")
+        if value is None or value is True or value is False:
+            return value
+        kind = type(value)
+        if kind is int:
+            return value if -(2**53) < value < 2**53 else {"$t": "int", "v": str(value)}
+        if kind is float:
+            return value if math.isfinite(value) else {"$t": "float", "v": repr(value)}
+        if kind is str:
+            if len(value) > MAX_STRING:
+                raise TypeError("string is too long to send")
+            return value
+        numpy = sys.modules.get("numpy")
+        if numpy is not None:
+            if isinstance(value, numpy.ndarray):
+                return self._encode_array(numpy, value, depth)
+            if isinstance(value, numpy.generic):
+                array = numpy.asarray(value)
+                if array.dtype.kind in "biufc" and _DTYPE.match(array.dtype.str):
+                    return {
+                        "$t": "npscalar",
+                        "dtype": array.dtype.str,
+                        "data": base64.b64encode(array.tobytes()).decode(),
+                    }
+                return self.encode(value.item(), depth + 1)
+        sympy = sys.modules.get("sympy")
+        if sympy is not None and isinstance(value, (sympy.Basic, sympy.MatrixBase)):
+            return {"$t": "sympy", "v": sympy.srepr(value)}
+        if isinstance(value, RemoteCallable) and value._channel is self:
+            return {"$t": "ref", "id": value._target}
+        if isinstance(value, (list, tuple, set, frozenset)):
+            items = list(value)
+            if len(items) > MAX_ITEMS:
+                raise TypeError("sequence is too long to send")
+            encoded = [self.encode(item, depth + 1) for item in items]
+            if isinstance(value, list):
+                return encoded
+            tag = "tuple" if isinstance(value, tuple) else type(value).__name__
+            tag = tag if tag in ("tuple", "set", "frozenset") else "set"
+            return {"$t": tag, "v": encoded}
+        if isinstance(value, dict):
+            pairs = list(value.items())
+            if len(pairs) > MAX_ITEMS:
+                raise TypeError("dict is too long to send")
+            return {
+                "$t": "dict",
+                "v": [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in pairs],
+            }
+        if isinstance(value, bool):
+            return bool(value)
+        if isinstance(value, int):
+            return self.encode(int(value), depth + 1)
+        if isinstance(value, float):
+            return self.encode(float(value), depth + 1)
+        if isinstance(value, complex):
+            number = complex(value)
+            return {
+                "$t": "complex",
+                "re": self.encode(number.real, depth + 1),
+                "im": self.encode(number.imag, depth + 1),
+            }
+        if isinstance(value, str):
+            return self.encode(str.__str__(value), depth + 1)
+        if callable(value):
+            name = getattr(value, "__name__", "function")
+            name = name[:100] if isinstance(name, str) else "function"
+            return {"$t": "callable", "id": self.export(value), "name": name}
+        raise TypeError(f"cannot send a value of type {type(value).__name__}")
+
+    def _encode_array(self, numpy, value, depth: int) -> dict:
+        array = numpy.ascontiguousarray(numpy.asarray(value))
+        if array.size > MAX_ELEMENTS:
+            raise TypeError("array is too large to send")
+        if array.dtype.kind in "biufc" and _DTYPE.match(array.dtype.str):
+            return {
+                "$t": "ndarray",
+                "dtype": array.dtype.str,
+                "shape": list(array.shape),
+                "data": base64.b64encode(array.tobytes()).decode(),
+            }
+        if array.dtype.kind in "OUS":
+            items = [self.encode(item, depth + 1) for item in array.reshape(-1).tolist()]
+            return {"$t": "objarray", "shape": list(array.shape), "v": items}
+        raise TypeError(f"cannot send an array of dtype {array.dtype}")
+
+    def decode(self, data: object, depth: int = 0) -> object:
+        if depth > MAX_DEPTH:
+            raise ProtocolError("value is nested too deeply")
+        if data is None or isinstance(data, (bool, int, float)):
+            return data
+        if isinstance(data, str):
+            if len(data) > MAX_STRING:
+                raise ProtocolError("string is too long")
+            return data
+        if isinstance(data, list):
+            if len(data) > MAX_ITEMS:
+                raise ProtocolError("list is too long")
+            return [self.decode(item, depth + 1) for item in data]
+        if not isinstance(data, dict):
+            raise ProtocolError("unexpected JSON value")
+        tag = data.get("$t")
+        if tag == "float":
+            if data.get("v") not in ("nan", "inf", "-inf"):
+                raise ProtocolError("bad special float")
+            return float(data["v"])
+        if tag == "int":
+            text = data.get("v")
+            if not isinstance(text, str) or not re.fullmatch(r"-?[0-9]{1,4000}", text):
+                raise ProtocolError("bad big integer")
+            return int(text)
+        if tag == "complex":
+            real, imag = (
+                self.decode(data.get("re"), depth + 1),
+                self.decode(data.get("im"), depth + 1),
+            )
+            if type(real) not in (int, float) or type(imag) not in (int, float):
+                raise ProtocolError("bad complex number")
+            return complex(real, imag)
+        if tag in ("tuple", "set", "frozenset"):
+            items = data.get("v")
+            if not isinstance(items, list):
+                raise ProtocolError(f"bad {tag}")
+            decoded = self.decode(items, depth + 1)
+            try:
+                return {"tuple": tuple, "set": set, "frozenset": frozenset}[tag](decoded)
+            except TypeError:
+                raise ProtocolError(f"unhashable item in a {tag}") from None
+        if tag == "dict":
+            pairs = data.get("v")
+            if not isinstance(pairs, list) or len(pairs) > MAX_ITEMS:
+                raise ProtocolError("bad dict")
+            result = {}
+            for pair in pairs:
+                if not isinstance(pair, list) or len(pair) != 2:
+                    raise ProtocolError("bad dict item")
+                key = self.decode(pair[0], depth + 1)
+                try:
+                    result[key] = self.decode(pair[1], depth + 1)
+                except TypeError:
+                    raise ProtocolError("unhashable dict key") from None
+            return result
+        if tag in ("ndarray", "npscalar", "objarray"):
+            return self._decode_array(tag, data, depth)
+        if tag == "sympy":
+            return parse_srepr(data.get("v"))
+        if tag == "callable":
+            handle, name = data.get("id"), data.get("name", "function")
+            if type(handle) is not int or not isinstance(name, str):
+                raise ProtocolError("bad callable handle")
+            return RemoteCallable(self, handle, name[:100])
+        if tag == "ref":
+            handle = data.get("id")
+            if type(handle) is not int or handle not in self.handles:
+                raise ProtocolError("reference to an unknown callable")
+            return self.handles[handle]
+        raise ProtocolError(f"unknown value tag {tag!r}")
+
+    def _decode_array(self, tag: str, data: dict, depth: int) -> object:
+        import numpy
+
+        if tag == "objarray":
+            shape, items = data.get("shape"), data.get("v")
+            count = self._check_shape(shape)
+            if not isinstance(items, list) or len(items) != count:
+                raise ProtocolError("object array has the wrong number of items")
+            array = numpy.empty(count, dtype=object)
+            for index, item in enumerate(items):
+                array[index] = self.decode(item, depth + 1)
+            return array.reshape(shape)
+        dtype_text = data.get("dtype")
+        if not isinstance(dtype_text, str) or not _DTYPE.match(dtype_text):
+            raise ProtocolError(f"array dtype {dtype_text!r} is not allowed")
+        dtype = numpy.dtype(dtype_text)
+        try:
+            raw = base64.b64decode(data.get("data", ""), validate=True)
+        except (ValueError, TypeError):
+            raise ProtocolError("array data is not base64") from None
+        if tag == "npscalar":
+            if len(raw) != dtype.itemsize:
+                raise ProtocolError("scalar has the wrong number of bytes")
+            return numpy.frombuffer(raw, dtype=dtype)[0]
+        shape = data.get("shape")
+        count = self._check_shape(shape)
+        if len(raw) != count * dtype.itemsize:
+            raise ProtocolError("array data does not match its shape and dtype")
+        return numpy.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+    @staticmethod
+    def _check_shape(shape: object) -> int:
+        if not isinstance(shape, list) or len(shape) > 32:
+            raise ProtocolError("bad array shape")
+        count = 1
+        for size in shape:
+            if type(size) is not int or size < 0:
+                raise ProtocolError("bad array shape")
+            count *= size
+        if count > MAX_ELEMENTS:
+            raise ProtocolError("array is too large")
+        return count
+
+    # calls -----------------------------------------------------------------------------------------
+    def call(self, target: int | str, args: tuple, kwargs: dict) -> object:
+        """Call ``target`` in the other process and return its result (or raise its exception)."""
+        if self.broken:
+            raise RuntimeError("the student process is not answering any more")
+        call_id = self.next_call
+        self.next_call += 1
+        message = {
+            "op": "call",
+            "id": call_id,
+            "target": target,
+            "args": self.encode(list(args)),
+            "kwargs": self.encode(dict(kwargs)),
+        }
+        if self.deadline is not None:
+            message["timeout"] = max(0.0, self.deadline - time.monotonic())
+        self.send(message)
+        while True:
+            reply = self.receive()
+            op = reply["op"]
+            if op == "call":
+                self.serve(reply)
+                continue
+            if op not in ("return", "raise") or reply.get("id") != call_id:
+                self.broken = True
+                raise ProtocolError(f"unexpected {op!r} message while waiting for an answer")
+            self._copy_back(args, kwargs, reply.get("mutated", []))
+            if op == "return":
+                return self.decode(reply.get("value"))
+            raise self._exception(reply)
+
+    def _exception(self, reply: dict) -> BaseException:
+        type_name, name = reply.get("type"), reply.get("name")
+        message = reply.get("message", "")
+        if not isinstance(message, str):
+            message = ""
+        message = message[:MAX_MESSAGE]
+        if isinstance(name, str) and name != type_name:
+            message = f"{name[:100]}: {message}" if message else name[:100]
+        klass = getattr(builtins, type_name, None) if isinstance(type_name, str) else None
+        if (
+            isinstance(klass, type)
+            and issubclass(klass, Exception)
+            and klass not in (StopIteration, StopAsyncIteration)
+        ):
+            try:
+                return klass(message)
+            except Exception:
+                pass
+        return RemoteError(message)
+
+    def _copy_back(self, args: tuple, kwargs: dict, mutated: object) -> None:
+        if not isinstance(mutated, list) or not mutated:
+            return
+        import numpy
+
+        roots = {"a": list(args), "k": kwargs}
+        for entry in mutated[:1000]:
+            if not isinstance(entry, dict) or not isinstance(entry.get("path"), list):
+                raise ProtocolError("bad mutation record")
+            path = entry["path"]
+            try:
+                target = roots[path[0]]
+                for step in path[1:]:
+                    target = target[step]
+            except (KeyError, IndexError, TypeError):
+                raise ProtocolError("mutation record points nowhere") from None
+            if not isinstance(target, numpy.ndarray) or not target.flags.writeable:
+                continue
+            new = self.decode(entry.get("value"))
+            if isinstance(new, numpy.ndarray) and new.shape == target.shape:
+                numpy.copyto(target, new, casting="unsafe")
+
+    @staticmethod
+    def _arrays(args: list, kwargs: dict) -> list[tuple[list, object]]:
+        numpy = sys.modules.get("numpy")
+        if numpy is None:
+            return []
+        found: list[tuple[list, object]] = []
+
+        def walk(value: object, path: list, depth: int) -> None:
+            if depth > 4 or len(found) > 1000:
+                return
+            if isinstance(value, numpy.ndarray):
+                found.append((path, value))
+            elif isinstance(value, (list, tuple)):
+                for index, item in enumerate(value[:1000]):
+                    walk(item, [*path, index], depth + 1)
+
+        for index, value in enumerate(args):
+            walk(value, ["a", index], 0)
+        for key, value in kwargs.items():
+            walk(value, ["k", key], 0)
+        return found
+
+    def serve(self, message: dict) -> None:
+        """Run one incoming ``call`` and send its ``return`` or ``raise``."""
+        call_id = message.get("id")
+        target = message.get("target")
+        function = None
+        if type(target) is int:
+            function = self.handles.get(target)
+        elif isinstance(target, str) and self.resolve_name is not None:
+            function = self.resolve_name(target)
+        if function is None or not callable(function):
+            self.send(
+                {
+                    "op": "raise",
+                    "id": call_id,
+                    "type": "NameError",
+                    "name": "NameError",
+                    "message": f"no function {str(target)[:100]!r} to call",
+                }
+            )
+            return
+        try:
+            args = self.decode(message.get("args", []))
+            kwargs = self.decode(message.get("kwargs", {"$t": "dict", "v": []}))
+            if not isinstance(args, list) or not isinstance(kwargs, dict):
+                raise ProtocolError("arguments are not a list and a dict")
+            if not all(isinstance(key, str) for key in kwargs):
+                raise ProtocolError("keyword names are not strings")
+        except ProtocolError as error:
+            self.send(
+                {
+                    "op": "raise",
+                    "id": call_id,
+                    "type": "TypeError",
+                    "name": "TypeError",
+                    "message": f"bad arguments: {error}",
+                }
+            )
+            return
+        arrays = self._arrays(args, kwargs)
+        snapshots = [array.tobytes() for _, array in arrays]
+        timeout = message.get("timeout")
+        self.depth += 1
+        try:
+            if self.timer is not None and self.depth == 1 and isinstance(timeout, (int, float)):
+                with self.timer(float(timeout)):
+                    result = function(*args, **kwargs)
+            else:
+                result = function(*args, **kwargs)
+            reply = {"op": "return", "id": call_id, "value": self.encode(result)}
+        except (PeerGone, CallTimeout, ProtocolError):
+            raise
+        except BaseException as error:  # the callee's failure goes back to the caller
+            reply = {
+                "op": "raise",
+                "id": call_id,
+                "type": _nearest_builtin_exception(error),
+                "name": type(error).__name__[:100],
+                "message": _safe_text(error),
+            }
+        finally:
+            self.depth -= 1
+        mutated = []
+        for (path, array), before in zip(arrays, snapshots, strict=True):
+            try:
+                if array.tobytes() != before:
+                    mutated.append({"path": path, "value": self.encode(array)})
+            except Exception:
+                pass
+        if mutated:
+            reply["mutated"] = mutated
+        self.send(reply)
+
+
+# --------------------------------------------------------------------------------------------
+# The student's process
+
+
+class CellTimeout(BaseException):
+    """Raised inside a student cell or call that ran past its time limit."""
+
+
+class _Alarm:
+    """A SIGALRM time limit that raises :class:`TimeoutError` (for calls) or :class:`CellTimeout`."""
+
+    def __init__(self, seconds: float, exception: type[BaseException], what: str) -> None:
+        self.seconds = max(0.001, seconds)
+        self.exception = exception
+        self.what = what
+
+    def _fire(self, signum, frame) -> None:
+        # Re-arm: code that swallows the first interruption gets another one every second.
+        signal.setitimer(signal.ITIMER_REAL, 1.0)
+        raise self.exception(f"{self.what} did not finish within {self.seconds:.3g} s")
+
+    def __enter__(self) -> None:
+        signal.signal(signal.SIGALRM, self._fire)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *exc: object) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _describe(shell_result) -> str | None:
+    error = shell_result.error_in_exec or shell_result.error_before_exec
+    if error is None:
+        return None
+    return f"{type(error).__name__}: {_safe_text(error)}"[:MAX_MESSAGE]
+
+
+def student_main(argv: list[str]) -> None:
+    fd_in, fd_out = int(argv[0]), int(argv[1])
+    for fd in (fd_in, fd_out):
+        os.set_inheritable(fd, False)
+    # The student's prints (and anything pretending to be a protocol message) go nowhere.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    channel = Channel(
+        fd_in, fd_out, timer=lambda seconds: _Alarm(seconds, TimeoutError, "the call")
+    )
+    start = channel.receive()
+    if start.get("op") != "start":
+        raise SystemExit(2)
+    cells = start.get("cells", [])
+    skip = set(start.get("skip", []))
+    names = start.get("names", [])
+    cell_timeout = float(start.get("cell_timeout", 30.0))
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(config=config)
+    for index, source in enumerate(cells):
+        if index in skip:
+            continue
+        channel.send({"op": "cell-start", "index": index})
+        with _Alarm(cell_timeout, CellTimeout, f"cell {index + 1}"):
+            result = shell.run_cell(source, store_history=False)
+        channel.send({"op": "cell-end", "index": index, "error": _describe(result)})
+
+    namespace = shell.user_ns
+    report = {}
+    for name in names:
+        if name not in namespace:
+            report[name] = {"kind": "missing"}
+            continue
+        value = namespace[name]
+        if callable(value):
+            report[name] = {"kind": "callable"}
+        else:
+            try:
+                report[name] = {"kind": "value", "value": channel.encode(value)}
+            except Exception as error:
+                report[name] = {"kind": "unsendable", "error": _safe_text(error)}
+    channel.resolve_name = lambda name: namespace.get(name) if name in names else None
+    channel.send({"op": "ready", "names": report})
+    while True:
+        try:
+            message = channel.receive()
+        except (PeerGone, ProtocolError):
+            break
+        if message["op"] == "call":
+            try:
+                channel.serve(message)
+            except (PeerGone, ProtocolError):
+                break
+        elif message["op"] == "shutdown":
+            break
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    student_main(sys.argv[1:])

@@ -1,0 +1,156 @@
+"""Command line of the grader: ``python -m autograder [--course-dir DIR] COMMAND ...``.
+
+Commands:
+  grade <assignment>     grade every submission into the gradebook and autograded/ (in parallel,
+                         sandboxed), write reports/<assignment>/grades.csv and per-student JSON
+  report <assignment>    item analysis of the class (HTML + CSV)
+  feedback <assignment>  per-student feedback HTML without hidden test code
+  selfcheck <assignment> grade your own work locally (self-study learners)
+
+``report``, ``feedback`` and ``selfcheck`` live in their own modules, imported only when used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+# Subcommands implemented in other modules: name -> (module, one-line help).
+EXTERNAL_COMMANDS = {
+    "report": ("autograder.report", "item analysis of an assignment (HTML page, PNG plots, CSV)"),
+    "feedback": ("autograder.feedback", "per-student feedback HTML (hidden tests never shown)"),
+    "selfcheck": ("autograder.selfcheck", "grade your own work locally and see a score"),
+}
+
+
+def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignment", help="assignment name, e.g. ps1_derivatives")
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="parallel grading workers (default: the number of cores)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="regrade submissions that are already graded"
+    )
+    parser.add_argument(
+        "--student",
+        action="append",
+        dest="students",
+        metavar="ID",
+        help="grade only this student (repeatable)",
+    )
+    parser.add_argument(
+        "--cell-timeout",
+        type=_positive_int,
+        default=None,
+        help="seconds per cell before it is interrupted (default: Execute.timeout of the config)",
+    )
+    parser.add_argument(
+        "--notebook-timeout",
+        type=float,
+        default=None,
+        help="seconds per notebook before its kernel is stopped (default: 300)",
+    )
+    parser.add_argument(
+        "--no-progress", action="store_true", help="no progress lines and no summary table"
+    )
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip the independent re-run of the tests (verdicts then rest on the kernel alone)",
+    )
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    from autograder.grade import (
+        DEFAULT_NOTEBOOK_TIMEOUT,
+        GradeOptions,
+        exit_status,
+        grade_assignment,
+    )
+
+    options = GradeOptions(
+        cell_timeout=args.cell_timeout,
+        notebook_timeout=args.notebook_timeout or DEFAULT_NOTEBOOK_TIMEOUT,
+        verify=not args.no_verify,
+    )
+    results = grade_assignment(
+        Path(args.course_dir),
+        args.assignment,
+        workers=args.workers,
+        force=args.force,
+        students=args.students,
+        progress=not args.no_progress,
+        options=options,
+    )
+    if args.students and len(results) < len(set(args.students)):
+        return 1
+    return exit_status(results)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser(load_external: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="Grade the course's nbgrader assignments: parallel, sandboxed, with reports.",
+    )
+    parser.add_argument(
+        "--course-dir",
+        default=".",
+        help="course root holding nbgrader_config.py (default: the current directory)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    grade = sub.add_parser(
+        "grade",
+        help="grade every submission of an assignment (parallel, sandboxed, resumable)",
+        description=(
+            "Grade submitted/*/ASSIGNMENT/ into the gradebook and autograded/ as nbgrader "
+            "autograde does, in parallel sandboxed kernels; write reports/ASSIGNMENT/grades.csv "
+            "and reports/ASSIGNMENT/results/STUDENT.json. Already graded, unchanged submissions "
+            "are skipped unless --force. Exit status 1 if some submission could not be graded."
+        ),
+    )
+    add_grade_arguments(grade)
+    grade.set_defaults(handler=run_grade)
+    for name, (module_name, help_text) in EXTERNAL_COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, add_help=name != load_external)
+        if name == load_external:
+            module = importlib.import_module(module_name)
+            module.add_arguments(command)
+            command.set_defaults(handler=module.run)
+        else:
+            command.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from autograder.gradebook import CourseError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Import report/feedback/selfcheck only when that command is used.
+    external = next((a for a in argv if a in EXTERNAL_COMMANDS), None)
+    try:
+        parser = build_parser(load_external=external)
+    except ImportError as exc:
+        print(f"error: the '{external}' command is not available: {exc}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except CourseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to resume", file=sys.stderr)
+        return 130

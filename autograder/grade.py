@@ -1,0 +1,824 @@
+"""``python -m autograder grade``: parallel, sandboxed, fault-tolerant autograding.
+
+How one run works:
+
+1. The main process reads the course config, finds ``submitted/*/<assignment>/`` and checks every
+   submission (broken or missing notebooks get an error status and a one-line message).
+2. It registers the submissions in the gradebook and prepares ``autograded/<student>/<assignment>/``
+   the way ``nbgrader autograde`` does (submitted files, then the source's extra files on top).
+3. Long-lived worker processes (default: one per core) each grade many submissions. A worker
+   sanitizes the notebook with nbgrader's preprocessors (``OverwriteCells`` restores the trusted
+   test cells from the gradebook), executes it in a sandboxed kernel (see :mod:`autograder.kernel`;
+   the next kernel is already booting while the previous submission is being finished), caps
+   its output, and runs the independent verification (:mod:`autograder.verify`). A test cell keeps
+   its points only if both the kernel run and the verification pass; disagreements are flagged.
+4. The main process is the only gradebook writer: it saves the scores with nbgrader's
+   ``SaveAutoGrades`` and ``AssignLatePenalties``, marks flagged cells ``needs_manual_grade``, writes
+   the graded notebook and the per-student JSON, then ``grades.csv`` and a summary table.
+
+A second run skips submissions whose result is on file and whose files did not change
+(``--force`` regrades); an interrupted run therefore resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import nbformat
+from nbclient.exceptions import DeadKernelError
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbformat import NotebookNode
+from nbgrader import utils as nbgrader_utils
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import (
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    Execute,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
+)
+from traitlets import Integer
+
+from autograder import results as res
+from autograder.gradebook import (
+    Course,
+    CourseError,
+    assignment_notebooks,
+    load_course,
+    register_submission,
+    save_grades,
+    submission_score,
+    zero_missing_notebooks,
+)
+from autograder.submissions import MISSING, Submission, find_submissions
+
+DEFAULT_NOTEBOOK_TIMEOUT = 300.0
+VERIFY_TIMEOUT = 120.0
+VERIFY_FAILED = "IndependentCheckFailed"
+NOT_EXECUTED = "CellNotExecuted"
+
+
+@dataclass
+class GradeOptions:
+    """Settings of one grading run (the same in every worker)."""
+
+    cell_timeout: int | None = None  # None: Execute.timeout from nbgrader_config.py
+    notebook_timeout: float = DEFAULT_NOTEBOOK_TIMEOUT
+    verify: bool = True
+    prestart: bool = True
+
+
+@dataclass
+class Task:
+    student: str
+    assignment: str
+    notebooks: dict[str, str]  # name -> submitted path
+    sources: dict[str, str]  # name -> source (instructor) notebook path
+    dest: str  # autograded/<student>/<assignment>
+    digest: str
+
+
+@dataclass
+class NotebookOutcome:
+    name: str
+    notebook_json: str
+    cells: list[dict] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)
+    manual: list[dict] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# Execution with capped output
+
+
+class CappedExecute(Execute):
+    """nbgrader's ``Execute`` that drops output beyond a per-cell and per-notebook byte budget.
+
+    The cap is applied as messages arrive, so a submission printing 40 MB never builds a 40 MB
+    notebook in memory or on disk.
+    """
+
+    max_cell_output_bytes = Integer(100_000).tag(config=True)
+    max_notebook_output_bytes = Integer(1_000_000).tag(config=True)
+
+    def reset_execution_trackers(self) -> None:
+        super().reset_execution_trackers()
+        self._cell_bytes: dict[int, int] = {}
+        self._notebook_bytes = 0
+        self._truncated: set[int] = set()
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        size = _content_size(msg["msg_type"], content)
+        used = self._cell_bytes.get(cell_index, 0)
+        room = min(
+            self.max_cell_output_bytes - used,
+            self.max_notebook_output_bytes - self._notebook_bytes,
+        )
+        if size <= room:
+            self._cell_bytes[cell_index] = used + size
+            self._notebook_bytes += size
+            return super().output(outs, msg, display_id, cell_index)
+        if msg["msg_type"] == "stream" and room > 0:
+            content["text"] = content.get("text", "")[:room]
+            self._cell_bytes[cell_index] = used + room
+            self._notebook_bytes += room
+            super().output(outs, msg, display_id, cell_index)
+        if cell_index not in self._truncated:
+            self._truncated.add(cell_index)
+            # stdout, not stderr: stderr would make nbgrader count the cell as failed.
+            outs.append(
+                nbformat.v4.new_output(
+                    "stream",
+                    name="stdout",
+                    text="\n... output truncated by the grader (too much output) ...\n",
+                )
+            )
+        return None
+
+
+def _content_size(msg_type: str, content: dict) -> int:
+    if msg_type == "stream":
+        return len(content.get("text", ""))
+    if msg_type in ("display_data", "execute_result", "update_display_data"):
+        return sum(len(str(v)) for v in content.get("data", {}).values())
+    if msg_type == "error":
+        return sum(len(line) for line in content.get("traceback", [])) + len(
+            str(content.get("evalue", ""))
+        )
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# Independent verification (autograder.verify, engineer verify)
+
+
+def independent_checks(student_nb: str, source_nb: str, timeout: float) -> dict | None:
+    """Re-run the trusted tests outside the student's kernel.
+
+    Returns ``{grade_id: CellCheck}``, or ``None`` when ``autograder.verify`` is not available
+    (then verdicts rest on the kernel run alone and the run says so loudly).
+    """
+    try:
+        from autograder.verify import verify_submission
+    except ImportError:
+        return None
+    return verify_submission(student_nb, source_nb, timeout=timeout)
+
+
+# --------------------------------------------------------------------------------------------
+# Worker process
+
+
+_worker: dict = {}
+
+
+def _worker_init(config, options: GradeOptions, lock, scratch_root: str) -> None:
+    from multiprocessing.util import Finalize
+
+    _worker.update(config=config, options=options, lock=lock, scratch=Path(scratch_root))
+    _worker["next_kernel"] = None
+    Finalize(None, _worker_cleanup, exitpriority=10)
+    if options.prestart:
+        _prestart_kernel()
+
+
+def _worker_cleanup() -> None:
+    kernel = _worker.pop("next_kernel", None)
+    if kernel is not None:
+        kernel.shutdown()
+
+
+def _prestart_kernel() -> None:
+    from autograder.kernel import SandboxedKernel
+
+    try:
+        _worker["next_kernel"] = SandboxedKernel(
+            _worker["scratch"], extra_arguments=["--HistoryManager.hist_file=:memory:"]
+        )
+    except Exception:  # noqa: BLE001 - a failed pre-start is retried when the kernel is needed
+        _worker["next_kernel"] = None
+
+
+def _take_kernel():
+    from autograder.kernel import SandboxedKernel
+
+    kernel = _worker.get("next_kernel")
+    _worker["next_kernel"] = None
+    if kernel is None:
+        kernel = SandboxedKernel(
+            _worker["scratch"], extra_arguments=["--HistoryManager.hist_file=:memory:"]
+        )
+    return kernel
+
+
+def _resources(task: Task, name: str, db_url: str) -> dict:
+    return {
+        "unique_key": name,
+        "output_files_dir": f"{name}_files",
+        "nbgrader": {
+            "student": task.student,
+            "assignment": task.assignment,
+            "notebook": name,
+            "db_url": db_url,
+        },
+    }
+
+
+def _run(preprocessors, nb, resources, config):
+    for cls in preprocessors:
+        nb, resources = cls(config=config)(nb, resources)
+    return nb, resources
+
+
+def grade_task(task: Task) -> dict:
+    """Grade one submission in this worker; returns what the main process needs to save it."""
+    started = time.monotonic()
+    config = _worker["config"]
+    options: GradeOptions = _worker["options"]
+    db_url = config.CourseDirectory.db_url
+    outcome = {
+        "student": task.student,
+        "status": "graded",
+        "error": None,
+        "notebooks": [],
+        "verify_available": True,
+    }
+    try:
+        for name, path in task.notebooks.items():
+            nb_outcome, status, error, verified = _grade_notebook(
+                task, name, path, config, options, db_url
+            )
+            outcome["notebooks"].append(nb_outcome)
+            outcome["verify_available"] = outcome["verify_available"] and verified
+            if status != "graded" and outcome["status"] == "graded":
+                outcome["status"], outcome["error"] = status, error
+    except Exception as exc:  # noqa: BLE001 - one bad submission must not stop the run
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        outcome["status"] = "error"
+        outcome["error"] = f"{task.student}: grading failed: {detail}"
+    outcome["elapsed_seconds"] = round(time.monotonic() - started, 3)
+    return outcome
+
+
+def _grade_notebook(task, name, path, config, options, db_url):
+    nb = nbformat.read(path, as_version=4)
+    resources = _resources(task, name, db_url)
+    with _worker["lock"]:
+        nb, resources = _run(
+            [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata],
+            nb,
+            resources,
+            config,
+        )
+
+    kernel = _take_kernel()
+    status, error = "graded", None
+    try:
+        # The kernel's working directory gets the assignment's other files (data, modules).
+        for item in Path(task.dest).iterdir():
+            if item.suffix == ".ipynb":
+                continue
+            target = kernel.workdir / item.name
+            if item.is_dir():
+                shutil.copytree(item, target, dirs_exist_ok=True)
+            else:
+                shutil.copy(item, target)
+        # (preprocess() re-runs __init__, so settings must come through the config.)
+        executor = CappedExecute(config=config)
+        fired = threading.Event()
+
+        def _notebook_deadline() -> None:
+            fired.set()
+            kernel.kill()
+
+        watchdog = threading.Timer(options.notebook_timeout, _notebook_deadline)
+        watchdog.daemon = True
+        watchdog.start()
+        run_resources = dict(resources, metadata={"path": str(kernel.workdir)})
+        try:
+            executor.preprocess(nb, run_resources, km=kernel.km)
+        except DeadKernelError:
+            if fired.is_set():
+                status = "timeout"
+                error = (
+                    f"{task.student}: {name}.ipynb ran longer than the notebook time limit "
+                    f"({options.notebook_timeout:g} s); the kernel was stopped"
+                )
+            else:
+                status = "kernel-died"
+                error = f"{task.student}: the kernel died while running {name}.ipynb"
+        finally:
+            watchdog.cancel()
+            if executor.kc is not None:
+                try:
+                    executor.kc.stop_channels()
+                except Exception:  # noqa: BLE001
+                    pass
+    finally:
+        kernel.shutdown()
+        if options.prestart:
+            _prestart_kernel()  # boots while we verify and the main process saves
+
+    _mark_unexecuted(nb)
+    nb, resources = _run(
+        [IgnorePattern, ClearMetadataPreprocessor, LimitOutput], nb, resources, config
+    )
+
+    checks = None
+    verify_error = None
+    if options.verify:
+        try:
+            checks = independent_checks(path, task.sources[name], VERIFY_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - a failed verification fails every check
+            verify_error = f"independent verification failed: {type(exc).__name__}: {exc}"
+            checks = {}
+    verified = checks is not None or not options.verify
+    cells, flagged = _judge(nb, checks, verify_error, task.sources[name])
+    nb, resources = _run([CheckCellMetadata], nb, resources, config)
+    return (
+        NotebookOutcome(name, nbformat.writes(nb), cells, flagged, _manual(nb)),
+        status,
+        error,
+        verified,
+    )
+
+
+def _mark_unexecuted(nb: NotebookNode) -> None:
+    """A test cell the kernel never ran (time limit, dead kernel) must not count as passed."""
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not nbgrader_utils.is_grade(cell):
+            continue
+        if nbgrader_utils.is_solution(cell):
+            continue
+        if cell.get("execution_count") is None and not any(
+            o.get("output_type") == "error" for o in cell.outputs
+        ):
+            cell.outputs.append(
+                nbformat.v4.new_output(
+                    "error",
+                    ename=NOT_EXECUTED,
+                    evalue="the kernel stopped before this test cell ran",
+                    traceback=[f"{NOT_EXECUTED}: the kernel stopped before this test cell ran"],
+                )
+            )
+
+
+def _manual(nb: NotebookNode) -> list[dict]:
+    """Manually graded cells; SaveAutoGrades marks those without an automatic score for review."""
+    out = []
+    for cell in nb.cells:
+        if nbgrader_utils.is_grade(cell) and nbgrader_utils.is_solution(cell):
+            score, max_points = nbgrader_utils.determine_grade(cell)
+            out.append(
+                {
+                    "grade_id": cell.metadata["nbgrader"]["grade_id"],
+                    "max_points": float(max_points),
+                    "needs_manual_grade": score is None,
+                }
+            )
+    return out
+
+
+def _kernel_message(cell: NotebookNode) -> str:
+    """The failure text of a test cell: exception name and message, never the test's source."""
+    for output in cell.outputs:
+        if output.get("output_type") == "error":
+            evalue = str(output.get("evalue", ""))
+            return (
+                f"{output.get('ename', 'Error')}: {evalue}"
+                if evalue
+                else output.get("ename", "Error")
+            )
+        if output.get("output_type") == "stream" and output.get("name") == "stderr":
+            text = str(output.get("text", "")).strip().splitlines()
+            return f"wrote to stderr: {text[-1] if text else ''}"
+    return ""
+
+
+def _contract_functions(source_nb: str) -> list[str]:
+    try:
+        from autograder.verify import contract_functions
+
+        return list(contract_functions(source_nb))
+    except Exception:  # noqa: BLE001 - fall back to the source's solution cells
+        nb = nbformat.read(source_nb, as_version=4)
+        return [
+            c.metadata["nbgrader"]["grade_id"]
+            for c in nb.cells
+            if c.cell_type == "code"
+            and nbgrader_utils.is_solution(c)
+            and not nbgrader_utils.is_grade(c)
+        ]
+
+
+def _function_of(grade_id: str, functions: list[str]) -> str | None:
+    matches = [f for f in functions if grade_id.startswith(f"test_{f}")]
+    return max(matches, key=len) if matches else None
+
+
+def _judge(nb, checks, verify_error, source_nb):
+    """Combine the kernel verdict and the independent verdict of every test cell."""
+    functions = _contract_functions(source_nb)
+    cells, flagged = [], []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not nbgrader_utils.is_grade(cell):
+            continue
+        if nbgrader_utils.is_solution(cell):
+            continue
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        score, max_points = nbgrader_utils.determine_grade(cell)
+        kernel_passed = score is not None and float(score) >= float(max_points)
+        message = _kernel_message(cell) if not kernel_passed else ""
+        tags = res.tags_in(message)
+        if checks is None:  # verification not available: the kernel verdict stands
+            verified_passed = None
+            is_flagged = False
+        else:
+            check = checks.get(grade_id)
+            if check is None:
+                verified_passed = False
+                check_message = verify_error or "no independent check was run for this cell"
+                check_tags: list[str] = []
+            else:
+                verified_passed = bool(check.passed)
+                check_message = str(check.message or "")
+                check_tags = list(check.tags or [])
+            is_flagged = kernel_passed != verified_passed
+            if not verified_passed:
+                if kernel_passed:
+                    message = check_message
+                    # Make nbgrader's own scoring (and feedback) see the failure.
+                    cell.outputs.append(
+                        nbformat.v4.new_output(
+                            "error",
+                            ename=VERIFY_FAILED,
+                            evalue=check_message,
+                            traceback=[f"{VERIFY_FAILED}: {check_message}"],
+                        )
+                    )
+                tags = sorted(set(tags) | set(check_tags) | set(res.tags_in(check_message)))
+        points, _ = nbgrader_utils.determine_grade(cell)
+        if is_flagged:
+            flagged.append(grade_id)
+        cells.append(
+            {
+                "grade_id": grade_id,
+                "function": _function_of(grade_id, functions),
+                "points": float(points or 0.0),
+                "max_points": float(max_points),
+                "kernel_passed": kernel_passed,
+                "verified_passed": verified_passed,
+                "flagged": is_flagged,
+                "message": message,
+                "tags": tags,
+            }
+        )
+    return cells, flagged
+
+
+# --------------------------------------------------------------------------------------------
+# Main process
+
+
+def _make_writable_and_remove(path: Path) -> None:
+    def onerror(func, target, _exc):
+        os.chmod(target, stat.S_IWUSR | stat.S_IRUSR | stat.S_IXUSR)
+        func(target)
+
+    if path.exists():
+        for root, dirs, _files in os.walk(path):
+            for d in dirs:
+                os.chmod(os.path.join(root, d), 0o755)
+        shutil.rmtree(path, onerror=onerror)
+
+
+def _prepare_destination(course: Course, sub: Submission) -> Path:
+    """``autograded/<student>/<assignment>/`` with the submitted files, then the source's files."""
+    dest = course.folder("autograded") / sub.student / sub.assignment
+    _make_writable_and_remove(dest)
+    dest.mkdir(parents=True)
+    ignore = list(course.coursedir.ignore)
+    for filename in nbgrader_utils.find_all_files(str(sub.directory), ignore + ["*.ipynb"]):
+        target = dest / os.path.relpath(filename, sub.directory)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(filename, target)
+    source = course.folder("source") / sub.assignment
+    for filename in nbgrader_utils.find_all_files(str(source), ignore + ["*.ipynb"]):
+        target = dest / os.path.relpath(filename, source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            target.unlink()
+        shutil.copy(filename, target)
+    return dest
+
+
+def _already_graded(course: Course, sub: Submission, names: list[str]) -> dict | None:
+    previous = res.read_result(course.root, sub.assignment, sub.student)
+    if not previous or previous.get("status") not in res.GRADED_STATUSES:
+        return None
+    if previous.get("submission_digest") != sub.digest:
+        return None
+    dest = course.folder("autograded") / sub.student / sub.assignment
+    if not all((dest / f"{n}.ipynb").is_file() for n in names):
+        return None
+    return previous
+
+
+class Progress:
+    """A progress bar on a terminal, one line per submission otherwise."""
+
+    def __init__(self, total: int, stream: TextIO, enabled: bool) -> None:
+        self.total, self.done, self.stream, self.enabled = total, 0, stream, enabled
+        self.tty = enabled and hasattr(stream, "isatty") and stream.isatty()
+        self.started = time.monotonic()
+
+    def advance(self, result: dict) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        elapsed = time.monotonic() - self.started
+        label = f"{result['student']}: {result['status']}"
+        if result["status"] in res.GRADED_STATUSES:
+            label += f" {result['score']:g}/{result['max_score']:g}"
+        if self.tty:
+            width = 30
+            filled = int(width * self.done / max(self.total, 1))
+            bar = "#" * filled + "." * (width - filled)
+            self.stream.write(f"\r[{bar}] {self.done}/{self.total} {elapsed:5.1f}s  {label:<40.40}")
+            if self.done == self.total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(f"[{self.done}/{self.total}] {elapsed:6.1f}s {label}\n")
+        self.stream.flush()
+
+
+def _finish_result(
+    gb: Gradebook, course: Course, task: Task, outcome: dict, isolation: str
+) -> dict:
+    """Save one worker outcome (main process only: the single gradebook writer)."""
+    dest = Path(task.dest)
+    cells: list[dict] = []
+    manual: list[dict] = []
+    flagged_any = False
+    for nb_outcome in outcome["notebooks"]:
+        nb = nbformat.reads(nb_outcome.notebook_json, as_version=4)
+        resources = _resources(task, nb_outcome.name, course.db_url)
+        save_grades(gb, course, nb, resources, nb_outcome.flagged)
+        target = dest / f"{nb_outcome.name}.ipynb"
+        if target.exists():
+            target.chmod(0o644)
+            target.unlink()
+        target.write_text(nb_outcome.notebook_json)
+        cells.extend(nb_outcome.cells)
+        manual.extend(nb_outcome.manual)
+        flagged_any = flagged_any or bool(nb_outcome.flagged)
+    score, max_score = submission_score(gb, task.assignment, task.student)
+    gb.db.commit()
+    permissions = 0o664 if course.coursedir.groupshared else 0o444
+    for root, _dirs, files in os.walk(dest):
+        for filename in files:
+            os.chmod(os.path.join(root, filename), permissions)
+    return {
+        "student": task.student,
+        "assignment": task.assignment,
+        "status": outcome["status"],
+        "error": outcome["error"],
+        "score": score,
+        "max_score": max_score,
+        "isolation": isolation,
+        "elapsed_seconds": outcome["elapsed_seconds"],
+        "graded_at": res.now_iso(),
+        "cells": cells,
+        "manual": manual,
+        "flagged": flagged_any,
+        "verified": outcome.get("verify_available", True),
+        "submission_digest": task.digest,
+    }
+
+
+def _default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def grade_assignment(
+    course_dir: Path,
+    assignment: str,
+    *,
+    workers: int | None = None,
+    force: bool = False,
+    students: Sequence[str] | None = None,
+    progress: bool = True,
+    options: GradeOptions | None = None,
+    stream: TextIO | None = None,
+) -> list[dict]:
+    """Grade every submission of ``assignment``; returns one result dict per student.
+
+    Raises :class:`~autograder.gradebook.CourseError` when the course or assignment is unusable.
+    """
+    from autograder.sandbox import isolation_method
+
+    stream = stream if stream is not None else sys.stderr
+    options = options or GradeOptions()
+    course = load_course(Path(course_dir))
+    if options.cell_timeout is not None:
+        course.config.Execute.timeout = int(options.cell_timeout)
+    names = assignment_notebooks(course, assignment)
+    sources = {}
+    for name in names:
+        source_nb = course.folder("source") / assignment / f"{name}.ipynb"
+        if not source_nb.is_file():
+            raise CourseError(f"{source_nb}: the instructor's source notebook is missing")
+        sources[name] = str(source_nb)
+
+    submissions = find_submissions(
+        course.root,
+        assignment,
+        names,
+        list(students) if students else None,
+        submitted_dir=course.coursedir.submitted_directory,
+    )
+    if students:
+        unknown = sorted(set(students) - {s.student for s in submissions})
+        for student in unknown:
+            stream.write(f"error: {student}: no submission of {assignment} in submitted/\n")
+
+    isolation = isolation_method()
+    stream.write(f"isolation: {isolation}\n")
+    if not options.verify:
+        stream.write("WARNING: independent verification switched off (--no-verify)\n")
+
+    results: dict[str, dict] = {}
+    to_grade: list[Submission] = []
+    for sub in submissions:
+        if not sub.ok:
+            stream.write(f"error: {sub.error}\n")
+            result = res.error_result(sub.student, assignment, sub.status, sub.error)
+            result["submission_digest"] = sub.digest
+            if sub.status == MISSING:
+                with Gradebook(course.db_url, course.coursedir.course_id) as gb:
+                    register_submission(gb, course, assignment, sub.student, sub.directory)
+                    zero_missing_notebooks(gb, assignment, sub.student, names)
+            res.write_result(course.root, result)
+            results[sub.student] = result
+            continue
+        previous = None if force else _already_graded(course, sub, names)
+        if previous is not None:
+            results[sub.student] = previous
+            continue
+        to_grade.append(sub)
+
+    skipped = sum(1 for s in submissions if s.ok) - len(to_grade)
+    if skipped:
+        stream.write(f"skipping {skipped} submission(s) already graded (use --force to regrade)\n")
+
+    if to_grade:
+        workers = max(1, min(workers or _default_workers(), len(to_grade)))
+        stream.write(
+            f"grading {len(to_grade)} submission(s) of {assignment} with {workers} worker(s)\n"
+        )
+        stream.flush()
+        bar = Progress(len(to_grade), stream, progress)
+        for result in _run_pool(course, to_grade, sources, workers, options, isolation, bar):
+            results[result["student"]] = result
+            if result["status"] != "graded":
+                stream.write(f"error: {result['error']}\n")
+
+    ordered = [results[s] for s in sorted(results)]
+    if ordered:
+        res.write_grades_csv(course.root, assignment, ordered)
+    if progress:
+        stream.write(summary_table(ordered, assignment))
+        stream.flush()
+    return ordered
+
+
+def _run_pool(course, to_grade, sources, workers, options, isolation, bar):
+    """Grade ``to_grade`` in worker processes; yields each result once it is saved.
+
+    The main process registers and prepares each submission just before handing it out, and
+    saves each outcome as it arrives: it is the only gradebook writer (workers read it only
+    under the same lock).
+    """
+    ctx = multiprocessing.get_context("fork")
+    lock = ctx.Lock()
+    scratch = tempfile.mkdtemp(prefix="calcml-grade-")
+    pending = {}
+    gb = Gradebook(course.db_url, course.coursedir.course_id)
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=_worker_init,
+            initargs=(course.config, options, lock, scratch),
+        ) as pool:
+            queue = list(to_grade)
+            # A short queue: an interrupted run loses little and resumes cleanly.
+            while queue or pending:
+                while queue and len(pending) < 2 * workers:
+                    sub = queue.pop(0)
+                    with lock:
+                        register_submission(gb, course, sub.assignment, sub.student, sub.directory)
+                        gb.db.commit()
+                        gb.db.remove()  # end the read transaction: workers read next
+                    task = Task(
+                        student=sub.student,
+                        assignment=sub.assignment,
+                        notebooks={k: str(v) for k, v in sub.notebooks.items()},
+                        sources=sources,
+                        dest=str(_prepare_destination(course, sub)),
+                        digest=sub.digest,
+                    )
+                    pending[pool.submit(grade_task, task)] = task
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = pending.pop(future)
+                    try:
+                        outcome = future.result()
+                    except Exception as exc:  # noqa: BLE001 - a crashed worker fails one task
+                        outcome = {
+                            "student": task.student,
+                            "status": "error",
+                            "error": f"{task.student}: grading worker failed: {exc}",
+                            "notebooks": [],
+                            "elapsed_seconds": 0.0,
+                        }
+                    with lock:
+                        if outcome["notebooks"]:
+                            result = _finish_result(gb, course, task, outcome, isolation)
+                        else:
+                            result = res.error_result(
+                                task.student,
+                                task.assignment,
+                                outcome["status"],
+                                outcome["error"],
+                                isolation=isolation,
+                                submission_digest=task.digest,
+                            )
+                        gb.db.remove()
+                    res.write_result(course.root, result)
+                    bar.advance(result)
+                    yield result
+    finally:
+        gb.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def summary_table(results: list[dict], assignment: str) -> str:
+    """A plain-text table: one line per student, then counts and flagged cells."""
+    lines = [f"\n{assignment}: {len(results)} submission(s)"]
+    header = f"{'student':<20} {'score':>8} {'max':>6}  status"
+    lines += [header, "-" * len(header)]
+    for r in results:
+        score = f"{r.get('score', 0):g}" if r["status"] in res.GRADED_STATUSES else "-"
+        max_score = f"{r.get('max_score', 0):g}" if r["status"] in res.GRADED_STATUSES else "-"
+        note = " (flagged for review)" if r.get("flagged") else ""
+        lines.append(f"{r['student']:<20} {score:>8} {max_score:>6}  {r['status']}{note}")
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    lines.append("-" * len(header))
+    lines.append("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    for r in results:
+        for cell in r.get("cells", []):
+            if cell.get("flagged"):
+                lines.append(
+                    f"FLAGGED {r['student']} {cell['grade_id']}: kernel "
+                    f"{'passed' if cell['kernel_passed'] else 'failed'}, independent check "
+                    f"{'passed' if cell['verified_passed'] else 'failed'}"
+                    + (f" ({cell['message']})" if cell.get("message") else "")
+                )
+    if any(r.get("verified") is False for r in results):
+        lines.append(
+            "WARNING: autograder.verify is not available: verdicts rest on the kernel run alone"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def exit_status(results: list[dict]) -> int:
+    """Non-zero only when some submission could not be graded."""
+    return 1 if any(r["status"] in res.ERROR_STATUSES for r in results) else 0
+
+
+def to_json(results: list[dict]) -> str:
+    return json.dumps(results, indent=2)

@@ -1,0 +1,440 @@
+"""Item analysis of a graded assignment: ``python -m autograder report <assignment>``.
+
+Reads the per-student result files ``reports/<assignment>/results/<student>.json`` written by
+``grade`` and writes, next to them:
+
+* ``reports/<assignment>/report.html``: the class summary, the hardest items, the pass rate of every
+  test cell and of every misconception tag, with PNG plots;
+* ``reports/<assignment>/items.csv``: one row per test cell and per tag;
+* ``score_histogram.png``, ``cell_pass_rates.png``, ``tag_pass_rates.png``.
+
+A test cell *passes* for a student when its verdict (the verified one when the grader produced one,
+otherwise the kernel's) is a pass. A misconception tag (``[tag: name]`` in a failure message) is
+counted over the submissions graded on the cells that can report it: its pass rate is the share of
+those submissions that did **not** show it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import html
+import json
+import math
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Statuses whose result carries per-cell verdicts.
+SCORED_STATUSES = ("graded", "timeout", "kernel-died")
+REQUIRED_KEYS = ("student", "assignment", "status", "score", "max_score", "cells")
+CELL_KEYS = ("grade_id", "points", "max_points")
+
+
+class ResultsError(ValueError):
+    """The result files cannot be used; the message names the file and the problem."""
+
+
+# ------------------------------------------------------------------------------------------
+# Reading
+# ------------------------------------------------------------------------------------------
+
+
+def results_dir(course_dir: Path, assignment: str) -> Path:
+    return Path(course_dir) / "reports" / assignment / "results"
+
+
+def _check_result(data, path: Path, assignment: str) -> dict:
+    if not isinstance(data, dict):
+        raise ResultsError(f"{path}: expected a JSON object, found {type(data).__name__}")
+    missing = [k for k in REQUIRED_KEYS if k not in data]
+    if missing:
+        raise ResultsError(f"{path}: missing field(s) {', '.join(missing)}")
+    if data["assignment"] != assignment:
+        raise ResultsError(
+            f"{path}: result is for assignment {data['assignment']!r}, not {assignment!r}"
+        )
+    if not isinstance(data["cells"], list):
+        raise ResultsError(f"{path}: 'cells' must be a list")
+    for i, cell in enumerate(data["cells"]):
+        if not isinstance(cell, dict) or any(k not in cell for k in CELL_KEYS):
+            raise ResultsError(f"{path}: cell {i} lacks one of {', '.join(CELL_KEYS)}")
+    return data
+
+
+def load_results(course_dir: Path, assignment: str) -> list[dict]:
+    """Every student's result for ``assignment``, sorted by student; clear errors for bad files."""
+    folder = results_dir(course_dir, assignment)
+    if not folder.is_dir():
+        raise ResultsError(
+            f"{folder}: no results for assignment {assignment!r}; run `python -m autograder grade {assignment}` first"
+        )
+    results = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ResultsError(f"{path}: not a UTF-8 text file ({exc.reason})") from exc
+        except json.JSONDecodeError as exc:
+            raise ResultsError(f"{path}: corrupt JSON ({exc.msg} at line {exc.lineno})") from exc
+        results.append(_check_result(data, path, assignment))
+    if not results:
+        raise ResultsError(f"{folder}: no result files (*.json) for assignment {assignment!r}")
+    return sorted(results, key=lambda r: str(r["student"]))
+
+
+def cell_passed(cell: dict) -> bool:
+    """The verdict of a test cell: the verified one when there is one, else the kernel's."""
+    verified = cell.get("verified_passed")
+    if verified is not None:
+        return bool(verified)
+    kernel = cell.get("kernel_passed")
+    if kernel is not None:
+        return bool(kernel)
+    return float(cell["points"]) >= float(cell["max_points"]) > 0
+
+
+# ------------------------------------------------------------------------------------------
+# Analysis
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CellStats:
+    grade_id: str
+    function: str
+    max_points: float
+    attempts: int = 0
+    passed: int = 0
+    points: float = 0.0
+    flagged: int = 0
+    messages: Counter = field(default_factory=Counter)
+
+    @property
+    def pass_rate(self) -> float:
+        return self.passed / self.attempts if self.attempts else math.nan
+
+    @property
+    def mean_points(self) -> float:
+        return self.points / self.attempts if self.attempts else math.nan
+
+
+@dataclass
+class TagStats:
+    tag: str
+    cells: set[str] = field(default_factory=set)
+    exposed: int = 0  # submissions graded on at least one cell that reports this tag
+    shown: int = 0  # submissions that showed it
+
+    @property
+    def pass_rate(self) -> float:
+        return 1.0 - self.shown / self.exposed if self.exposed else math.nan
+
+
+@dataclass
+class Analysis:
+    assignment: str
+    results: list[dict]
+    scored: list[dict]
+    not_graded: list[dict]
+    cells: list[CellStats]
+    tags: list[TagStats]
+    max_score: float
+
+    def hardest(self, n: int = 5) -> list[CellStats]:
+        ranked = [c for c in self.cells if c.attempts]
+        return sorted(ranked, key=lambda c: (c.pass_rate, c.grade_id))[:n]
+
+    def percentages(self) -> list[float]:
+        return [
+            100.0 * float(r["score"]) / float(r["max_score"])
+            for r in self.scored
+            if float(r["max_score"]) > 0
+        ]
+
+
+def _tags_of(cell: dict) -> list[str]:
+    from autograder.feedback import tags_in  # one parser for tags, shared with feedback
+
+    tags = cell.get("tags")
+    if isinstance(tags, list) and tags:
+        return [str(t) for t in tags]
+    return tags_in(cell.get("message") or "")
+
+
+def analyse(results: list[dict], assignment: str) -> Analysis:
+    scored = [r for r in results if r["status"] in SCORED_STATUSES and r["cells"]]
+    not_graded = [r for r in results if r not in scored]
+    cells: dict[str, CellStats] = {}
+    for result in scored:
+        for cell in result["cells"]:
+            stats = cells.setdefault(
+                cell["grade_id"],
+                CellStats(
+                    cell["grade_id"], str(cell.get("function") or ""), float(cell["max_points"])
+                ),
+            )
+            stats.attempts += 1
+            stats.points += float(cell["points"])
+            stats.flagged += bool(cell.get("flagged"))
+            if cell_passed(cell):
+                stats.passed += 1
+            else:
+                message = (cell.get("message") or "").strip().splitlines()
+                stats.messages[message[0] if message else "(no message)"] += 1
+    tags: dict[str, TagStats] = {}
+    for result in scored:
+        for cell in result["cells"]:
+            for tag in _tags_of(cell):
+                tags.setdefault(tag, TagStats(tag)).cells.add(cell["grade_id"])
+    for result in scored:
+        graded_ids = {c["grade_id"] for c in result["cells"]}
+        shown = {t for c in result["cells"] if not cell_passed(c) for t in _tags_of(c)}
+        for stats in tags.values():
+            if stats.cells & graded_ids:
+                stats.exposed += 1
+                stats.shown += stats.tag in shown
+    max_score = max((float(r["max_score"]) for r in scored), default=0.0)
+    return Analysis(
+        assignment,
+        results,
+        scored,
+        not_graded,
+        list(cells.values()),
+        sorted(tags.values(), key=lambda t: (t.pass_rate, t.tag)),
+        max_score,
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Output
+# ------------------------------------------------------------------------------------------
+
+
+def _pct(x: float) -> str:
+    return "–" if math.isnan(x) else f"{100 * x:.0f}%"
+
+
+def write_items_csv(analysis: Analysis, path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(
+            [
+                "kind",
+                "id",
+                "function",
+                "max_points",
+                "attempts",
+                "passed",
+                "pass_rate",
+                "mean_points",
+                "flagged",
+                "most_common_failure",
+            ]
+        )
+        for c in analysis.cells:
+            common = c.messages.most_common(1)
+            writer.writerow(
+                [
+                    "cell",
+                    c.grade_id,
+                    c.function,
+                    f"{c.max_points:g}",
+                    c.attempts,
+                    c.passed,
+                    "" if math.isnan(c.pass_rate) else f"{c.pass_rate:.4f}",
+                    "" if math.isnan(c.mean_points) else f"{c.mean_points:.4f}",
+                    c.flagged,
+                    common[0][0] if common else "",
+                ]
+            )
+        for t in analysis.tags:
+            writer.writerow(
+                [
+                    "tag",
+                    t.tag,
+                    " ".join(sorted(t.cells)),
+                    "",
+                    t.exposed,
+                    t.exposed - t.shown,
+                    "" if math.isnan(t.pass_rate) else f"{t.pass_rate:.4f}",
+                    "",
+                    "",
+                    "",
+                ]
+            )
+
+
+def _bar_png(labels: list[str], rates: list[float], title: str, xlabel: str, path: Path) -> None:
+    from calcml.figures import COLORS, figure_png, label_axes, new_figure
+
+    height = max(2.0, 0.35 * len(labels) + 1.2)
+    fig = new_figure(6.4, height, dpi=100)
+    ax = fig.axes[0]
+    y = list(range(len(labels)))
+    ax.barh(y, [100 * r for r in rates], color=COLORS["curve"])
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    label_axes(ax, title, xlabel, "")
+    path.write_bytes(figure_png(fig, compress_level=6))
+
+
+def _histogram_png(percentages: list[float], title: str, path: Path) -> None:
+    from calcml.figures import COLORS, figure_png, label_axes, new_figure
+
+    fig = new_figure(6.4, 3.2, dpi=100)
+    ax = fig.axes[0]
+    ax.hist(percentages, bins=[10 * i for i in range(11)], color=COLORS["curve"], edgecolor="white")
+    ax.set_xlim(0, 100)
+    label_axes(ax, title, "score (% of the maximum)", "submissions")
+    path.write_bytes(figure_png(fig, compress_level=6))
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; }
+img { max-width: 100%; }
+"""
+
+
+def render_html(analysis: Analysis, top: int) -> str:
+    a = analysis
+    pct = a.percentages()
+    mean = sum(pct) / len(pct) if pct else math.nan
+    median = sorted(pct)[len(pct) // 2] if pct else math.nan
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Item analysis: {html.escape(a.assignment)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>Item analysis: {html.escape(a.assignment)}</h1>",
+        f"<p>{len(a.results)} submissions; {len(a.scored)} graded, {len(a.not_graded)} could not be graded. "
+        f"Maximum score {a.max_score:g}. Mean {mean:.1f}%, median {median:.1f}%.</p>"
+        if pct
+        else f"<p>{len(a.results)} submissions; none could be graded.</p>",
+        "<h2>Score distribution</h2>",
+        '<img src="score_histogram.png" alt="Histogram of the scores as a percentage of the maximum, in bins of 10 points">',
+        f"<h2>Hardest items (lowest pass rate, top {top})</h2>",
+        _table(
+            ["test cell", "function", "pass rate", "most common failure (count)"],
+            [
+                [
+                    c.grade_id,
+                    c.function,
+                    _pct(c.pass_rate),
+                    "; ".join(f"{m} ({n})" for m, n in c.messages.most_common(2)) or "–",
+                ]
+                for c in a.hardest(top)
+            ],
+        ),
+        "<h2>Pass rate of every test cell</h2>",
+        '<img src="cell_pass_rates.png" alt="Bar chart of the share of graded submissions that pass each test cell">',
+        _table(
+            [
+                "test cell",
+                "function",
+                "max points",
+                "graded",
+                "passed",
+                "pass rate",
+                "mean points",
+                "flagged for review",
+            ],
+            [
+                [
+                    c.grade_id,
+                    c.function,
+                    f"{c.max_points:g}",
+                    c.attempts,
+                    c.passed,
+                    _pct(c.pass_rate),
+                    f"{c.mean_points:.2f}",
+                    c.flagged,
+                ]
+                for c in a.cells
+            ],
+        ),
+        "<h2>Misconception tags</h2>",
+    ]
+    if a.tags:
+        parts += [
+            '<img src="tag_pass_rates.png" alt="Bar chart of the share of submissions free of each misconception tag">',
+            "<p>A tag's pass rate is the share of submissions, among those graded on the cells that report it, "
+            "that did not show it.</p>",
+            _table(
+                ["tag", "reported by", "graded", "showed it", "pass rate"],
+                [
+                    [t.tag, ", ".join(sorted(t.cells)), t.exposed, t.shown, _pct(t.pass_rate)]
+                    for t in a.tags
+                ],
+            ),
+        ]
+    else:
+        parts.append("<p>No failure message carried a misconception tag.</p>")
+    if a.not_graded:
+        parts += [
+            "<h2>Submissions that could not be graded</h2>",
+            _table(
+                ["student", "status", "error"],
+                [[r["student"], r["status"], r.get("error") or ""] for r in a.not_graded],
+            ),
+        ]
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(course_dir: Path, assignment: str, top: int = 5) -> Path:
+    """Analyse the results and write the HTML page, the PNGs and the CSV; return the HTML path."""
+    analysis = analyse(load_results(course_dir, assignment), assignment)
+    out = Path(course_dir) / "reports" / assignment
+    out.mkdir(parents=True, exist_ok=True)
+    _histogram_png(analysis.percentages(), f"Scores on {assignment}", out / "score_histogram.png")
+    cells = [c for c in analysis.cells if c.attempts]
+    _bar_png(
+        [c.grade_id for c in cells],
+        [c.pass_rate for c in cells],
+        "Pass rate per test cell",
+        "pass rate (%)",
+        out / "cell_pass_rates.png",
+    )
+    if analysis.tags:
+        tags = [t for t in analysis.tags if t.exposed]
+        _bar_png(
+            [t.tag for t in tags],
+            [t.pass_rate for t in tags],
+            "Pass rate per misconception tag",
+            "submissions without it (%)",
+            out / "tag_pass_rates.png",
+        )
+    write_items_csv(analysis, out / "items.csv")
+    page = out / "report.html"
+    page.write_text(render_html(analysis, top), encoding="utf-8")
+    return page
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignment", help="assignment name, e.g. ps1_derivatives")
+    parser.add_argument(
+        "--top", type=int, default=5, help="how many hardest items to list (default 5)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    course_dir = Path(getattr(args, "course_dir", None) or ".")
+    try:
+        page = write_report(course_dir, args.assignment, args.top)
+    except ResultsError as exc:
+        print(f"report: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"report: wrote {page} and {page.with_name('items.csv')}")
+    return 0

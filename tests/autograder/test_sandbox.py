@@ -1,0 +1,395 @@
+"""The grading sandbox, tested with real processes (no mocks).
+
+A fake course tree is laid out in a temporary folder (source/, gradebook.db, nbgrader_config.py,
+another student's submission); the sandboxed code runs in one student's folder and tries to escape.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from autograder import sandbox
+from autograder.sandbox import (
+    BUBBLEWRAP,
+    RLIMITS,
+    Limits,
+    isolation_method,
+    kill_sandbox,
+    run_sandboxed,
+    sandbox_command,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+needs_bwrap = pytest.mark.skipif(
+    isolation_method() != BUBBLEWRAP, reason="bubblewrap does not work on this machine"
+)
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> dict[str, Path]:
+    root = tmp_path / "course"
+    (root / "source" / "ps1").mkdir(parents=True)
+    (root / "source" / "ps1" / "ps1.ipynb").write_text('{"secret": "expected = 42"}')
+    (root / "gradebook.db").write_bytes(b"SQLite format 3\x00")
+    (root / "nbgrader_config.py").write_text("c = get_config()\n")
+    (root / "submitted" / "s02" / "ps1").mkdir(parents=True)
+    (root / "submitted" / "s02" / "ps1" / "ps1.ipynb").write_text("{}")
+    workdir = root / "autograded" / "s01" / "ps1"
+    workdir.mkdir(parents=True)
+    return {"root": root, "workdir": workdir}
+
+
+def run_python(code: str, workdir: Path, *args: str, timeout: float = 30, **kw):
+    return run_sandboxed(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        workdir=workdir,
+        timeout=timeout,
+        **kw,
+    )
+
+
+def marked_processes(marker: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if marker.encode() in cmdline:
+                found.append(int(entry))
+    return found
+
+
+def wait_until_gone(marker: str, seconds: float = 5.0) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while True:
+        left = marked_processes(marker)
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def tcp_server():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    server.close()
+
+
+CONNECT = """
+    import socket, sys
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3).close()
+        print("connected")
+    except OSError as error:
+        print("refused", type(error).__name__)
+    try:
+        socket.getaddrinfo("pypi.org", 443)
+        print("resolved")
+    except OSError as error:
+        print("dns-failed", type(error).__name__)
+"""
+
+
+@needs_bwrap
+def test_network_is_unreachable(course, tcp_server):
+    result = run_python(CONNECT, course["workdir"], str(tcp_server))
+    assert result.isolation == BUBBLEWRAP
+    assert result.returncode == 0, result.stderr
+    assert b"refused" in result.stdout and b"connected" not in result.stdout
+    assert b"dns-failed" in result.stdout and b"resolved" not in result.stdout
+
+
+@needs_bwrap
+def test_network_can_be_granted(course, tcp_server):
+    result = run_python(CONNECT, course["workdir"], str(tcp_server), network=True)
+    assert b"connected" in result.stdout, result.stderr
+
+
+ESCAPE = """
+    import json, os, sys
+    root, other = sys.argv[1], sys.argv[2]
+    targets = {
+        "source": os.path.join(root, "source", "ps1", "ps1.ipynb"),
+        "source-relative": "../../../source/ps1/ps1.ipynb",
+        "gradebook": os.path.join(root, "gradebook.db"),
+        "config": os.path.join(root, "nbgrader_config.py"),
+        "sibling": os.path.join(root, "submitted", "s02", "ps1", "ps1.ipynb"),
+        "repo-config": os.path.join(other, "nbgrader_config.py"),
+        "repo-autograder": os.path.join(other, "autograder", "sandbox.py"),
+        "home": os.path.expanduser("~root/.bashrc"),
+    }
+    report = {}
+    for name in ("source", "submitted/s02", ""):
+        try:
+            report["list:" + name] = sorted(os.listdir(os.path.join(root, name)))
+        except OSError as error:
+            report["list:" + name] = type(error).__name__
+    for name, path in targets.items():
+        try:
+            with open(path, "rb") as handle:
+                handle.read()
+            report[name + ":read"] = "ok"
+        except OSError as error:
+            report[name + ":read"] = type(error).__name__
+        try:
+            with open(path, "ab") as handle:
+                handle.write(b"pwned")
+            report[name + ":write"] = "ok"
+        except OSError as error:
+            report[name + ":write"] = type(error).__name__
+    with open("answer.txt", "w") as handle:
+        handle.write("written inside")
+    try:
+        import autograder.sandbox  # noqa: F401
+        report["import-autograder"] = "ok"
+    except ImportError:
+        report["import-autograder"] = "ImportError"
+    import calcml  # noqa: F401
+    print(json.dumps(report))
+"""
+
+
+@needs_bwrap
+def test_course_tree_is_invisible_and_workdir_is_writable(course):
+    root = course["root"]
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    result = run_python(ESCAPE, course["workdir"], str(root), str(REPO))
+    assert result.returncode == 0, result.stderr
+    import json
+
+    report = json.loads(result.stdout)
+    for key, value in report.items():
+        if key.endswith(":read"):
+            assert value != "ok", f"sandboxed code could {key}"
+    # A write may only land in the sandbox's private, throw-away /tmp: the real files are untouched
+    # and no new file appears in the course tree (checked below).
+    assert report["list:source"] == "FileNotFoundError"
+    assert report["list:submitted/s02"] == "FileNotFoundError"
+    assert report["list:"] == ["autograded"]
+    assert report["import-autograder"] == "ImportError"
+    assert (course["workdir"] / "answer.txt").read_text() == "written inside"
+    after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and p.name != "answer.txt"}
+    assert after == before
+
+
+@needs_bwrap
+def test_fork_bomb_is_stopped_by_the_process_limit(course):
+    marker = f"forkbomb-{uuid.uuid4().hex}"
+    code = """
+        import os, sys, time
+        children = 0
+        try:
+            for _ in range(1000):
+                pid = os.fork()
+                if pid == 0:
+                    os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)", sys.argv[1]])
+                children += 1
+            print("unbounded", children)
+        except OSError as error:
+            print("stopped", children, type(error).__name__)
+    """
+    result = run_python(
+        code, course["workdir"], marker, timeout=60, limits=Limits(max_processes=20)
+    )
+    words = result.stdout.split()
+    assert words[0] == b"stopped", (result.stdout, result.stderr)
+    assert int(words[1]) < 20
+    assert wait_until_gone(marker) == []
+
+
+@pytest.mark.parametrize("isolation", [BUBBLEWRAP, RLIMITS])
+def test_memory_limit_raises_memory_error(course, isolation):
+    if isolation == BUBBLEWRAP and isolation_method() != BUBBLEWRAP:
+        pytest.skip("bubblewrap does not work on this machine")
+    code = """
+        small = bytearray(64 * 1024**2)
+        print("small-ok", len(small))
+        try:
+            big = bytearray(3 * 1024**3)
+            print("allocated", len(big))
+        except MemoryError:
+            print("MemoryError")
+    """
+    result = run_python(code, course["workdir"], isolation=isolation)
+    assert result.isolation == isolation
+    assert b"small-ok" in result.stdout, result.stderr
+    assert b"MemoryError" in result.stdout
+
+
+@needs_bwrap
+def test_daemonised_process_is_gone_after_the_run(course):
+    marker = f"daemon-{uuid.uuid4().hex}"
+    code = """
+        import os, sys, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                os.execv(sys.executable, [sys.executable, "-c",
+                    "import pathlib, time; pathlib.Path('daemon-started').write_text('yes'); time.sleep(120)",
+                    sys.argv[1]])
+            os._exit(0)
+        deadline = time.monotonic() + 20
+        while not os.path.exists("daemon-started") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        print("started" if os.path.exists("daemon-started") else "not-started")
+    """
+    result = run_python(code, course["workdir"], marker)
+    assert result.stdout.strip() == b"started", result.stderr
+    assert not result.timed_out
+    assert wait_until_gone(marker) == []
+
+
+def test_timeout_kills_the_tree(course):
+    marker = f"sleeper-{uuid.uuid4().hex}"
+    code = """
+        import subprocess, sys, time
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", sys.argv[1]])
+        print("spawned", flush=True)
+        time.sleep(120)
+    """
+    started = time.monotonic()
+    result = run_python(code, course["workdir"], marker, timeout=2)
+    elapsed = time.monotonic() - started
+    assert result.timed_out
+    assert result.returncode != 0
+    assert b"spawned" in result.stdout
+    assert elapsed < 15
+    assert wait_until_gone(marker) == []
+
+
+def test_output_is_capped(course):
+    code = """
+        import sys
+        chunk = b"x" * (1024 * 1024)
+        for _ in range(40):
+            sys.stdout.buffer.write(chunk)
+        sys.stderr.write("done\\n")
+    """
+    result = run_python(code, course["workdir"], max_output=1_048_576)
+    assert result.truncated
+    assert len(result.stdout) == 1_048_576
+    assert result.stderr == b"done\n"
+    assert result.returncode == 0
+
+
+def test_short_output_is_not_truncated(course):
+    result = run_python("print('hello')", course["workdir"], input=None)
+    assert result.stdout == b"hello\n"
+    assert not result.truncated and not result.timed_out
+
+
+def test_input_reaches_the_process(course):
+    result = run_python(
+        "import sys; print(sys.stdin.read().upper())", course["workdir"], input=b"abc"
+    )
+    assert result.stdout.strip() == b"ABC"
+
+
+def test_fallback_applies_rlimits_and_says_so(course, monkeypatch, capfd):
+    monkeypatch.setenv("CALCML_SANDBOX", "rlimits")
+    monkeypatch.setattr(sandbox, "_warned", set())  # the note is printed once per process
+    assert isolation_method() == RLIMITS
+    code = """
+        import os, resource
+        print(resource.getrlimit(resource.RLIMIT_AS)[0])
+        print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+        print(resource.getrlimit(resource.RLIMIT_FSIZE)[0])
+        print(os.getcwd())
+        print(os.environ["HOME"])
+    """
+    limits = Limits(memory_bytes=1024**3, open_files=100, file_size_bytes=10**6)
+    result = run_python(code, course["workdir"], limits=limits)
+    assert result.isolation == RLIMITS
+    lines = result.stdout.decode().split()
+    assert lines[:3] == [str(1024**3), "100", str(10**6)]
+    assert lines[3] == lines[4] == str(course["workdir"])
+    assert "resource limits only" in capfd.readouterr().err
+
+
+def test_file_size_limit(course):
+    code = """
+        try:
+            with open("big.bin", "wb") as handle:
+                handle.write(b"x" * 2_000_000)
+            print("wrote")
+        except OSError as error:
+            print("refused", type(error).__name__)
+    """
+    result = run_python(code, course["workdir"], limits=Limits(file_size_bytes=1_000_000))
+    assert b"refused" in result.stdout, (result.stdout, result.stderr)
+
+
+@needs_bwrap
+def test_sandbox_command_runs_standalone(course):
+    """The command line works without run_sandboxed (the grader launches kernels with it)."""
+    shared = course["root"] / "shared"
+    shared.mkdir()
+    (shared / "data.txt").write_text("visible")
+    command = sandbox_command(
+        [
+            sys.executable,
+            "-c",
+            "print(open(__import__('sys').argv[1]).read())",
+            str(shared / "data.txt"),
+        ],
+        workdir=course["workdir"],
+        readonly=[shared],
+    )
+    result = subprocess.run(command, capture_output=True, timeout=30)
+    kill_sandbox(command)
+    assert result.stdout.strip() == b"visible", result.stderr
+    command = sandbox_command(
+        [sys.executable, "-c", f"open({str(shared / 'data.txt')!r}, 'w')"],
+        workdir=course["workdir"],
+        readonly=[shared],
+    )
+    write = subprocess.run(command, capture_output=True, timeout=30)
+    kill_sandbox(command)
+    assert write.returncode != 0 and b"Read-only file system" in write.stderr
+
+
+def test_bad_workdir_is_a_clear_error(tmp_path):
+    missing = tmp_path / "nowhere"
+    with pytest.raises(ValueError, match="nowhere"):
+        sandbox_command(["true"], workdir=missing)
+
+
+def test_limits_defaults():
+    limits = Limits()
+    assert limits.memory_bytes == 2 * 1024**3
+    assert limits.max_processes == 64
+    assert limits.cpu_seconds is None
+    assert limits.file_size_bytes == 64 * 1024**2
+    assert limits.open_files == 256
+    assert resource.RLIM_INFINITY != limits.memory_bytes

@@ -1,0 +1,100 @@
+"""Chapter 1 (limits and continuity): its key claims, checked through the functions it uses."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import calcml.plots.limits as plots
+from calcml.widgets.limits import FUNCTIONS, limit_verdict
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "course" / "01-limits.ipynb"
+FIGURES = [
+    f
+    for name, f in inspect.getmembers(plots, inspect.isfunction)
+    if f.__module__ == plots.__name__ and (name.endswith("_figure") or name.endswith("_gallery"))
+]
+
+
+def code_of_notebook() -> str:
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+
+
+def test_notebook_uses_the_widget_every_figure_and_a_quiz():
+    code = code_of_notebook()
+    assert "limit_explorer(" in code
+    for func in FIGURES:
+        assert f"{func.__name__}(" in code, f"chapter 1 never shows {func.__name__}"
+    assert code.count("show_figure(") >= 5
+    assert "Quiz(" in code
+    questions = code.count("multiple_choice(") + code.count("true_false(")
+    assert 4 <= questions <= 6
+
+
+@pytest.mark.parametrize("func", FIGURES, ids=lambda f: f.__name__)
+def test_every_figure_has_titles_and_labelled_axes(func):
+    fig = func()
+    for ax in fig.axes:
+        assert ax.get_title(), f"{func.__name__}: an axes has no title"
+        assert ax.get_xlabel() and ax.get_ylabel(), f"{func.__name__}: unlabelled axis"
+
+
+def test_hole_limit_is_two_numerically_and_symbolically():
+    x = sp.Symbol("x")
+    assert sp.limit((x**2 - 1) / (x - 1), x, 1) == 2
+    verdict = limit_verdict(FUNCTIONS["hole"].func, 1.0)
+    assert verdict.kind == "limit" and verdict.limit == pytest.approx(2.0, abs=1e-6)
+    assert math.isnan(verdict.value_at_a)
+
+
+def test_jump_has_one_sided_limits_minus_one_and_one():
+    verdict = limit_verdict(FUNCTIONS["jump"].func, 0.0)
+    assert (verdict.left, verdict.right) == pytest.approx((-1.0, 1.0), abs=1e-6)
+    assert verdict.value_at_a == 1.0
+
+
+def test_quiz_claim_x2_minus_4_over_x_minus_2_tends_to_4():
+    def f(t):
+        with np.errstate(all="ignore"):
+            return (np.asarray(t) ** 2 - 4) / (np.asarray(t) - 2)
+
+    assert limit_verdict(f, 2.0).limit == pytest.approx(4.0, abs=1e-6)
+
+
+def test_sin_x_over_x_is_squeezed_between_cos_and_one():
+    xs = np.linspace(-np.pi / 2, np.pi / 2, 1001)
+    xs = xs[xs != 0]
+    assert np.all(np.cos(xs) <= np.sin(xs) / xs) and np.all(np.sin(xs) / xs <= 1)
+    assert limit_verdict(FUNCTIONS["sinc"].func, 0.0).limit == pytest.approx(1.0, abs=1e-9)
+
+
+def test_compound_interest_gap_to_e_shrinks_like_e_over_2n():
+    for n in [100, 1_000, 10_000, 100_000]:
+        gap = math.e - (1 + 1 / n) ** n
+        assert gap > 0
+        assert gap / (math.e / (2 * n)) == pytest.approx(1.0, rel=0.01)
+
+
+def test_limits_at_infinity():
+    x = sp.Symbol("x")
+    sigma = 1 / (1 + sp.exp(-x))
+    assert sp.limit(sigma, x, sp.oo) == 1 and sp.limit(sigma, x, -sp.oo) == 0
+    assert sp.limit((3 * x**2 + 1) / (x**2 + 2), x, sp.oo) == 3
+
+
+def test_difference_quotient_of_square_is_a_line_with_a_hole_at_zero():
+    def quotient(h, a=1.0):
+        h = np.asarray(h, dtype=float)
+        with np.errstate(all="ignore"):
+            return ((a + h) ** 2 - a**2) / h
+
+    verdict = limit_verdict(quotient, 0.0)
+    assert verdict.kind == "limit" and verdict.limit == pytest.approx(2.0, abs=1e-5)
+    assert math.isnan(verdict.value_at_a)  # 0/0: the removable hole that the derivative fills

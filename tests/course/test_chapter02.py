@@ -1,0 +1,160 @@
+"""Chapter 2's claims, checked through the package functions the notebook itself calls."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from calcml.plots import derivatives as d
+
+CHAPTER = Path(__file__).resolve().parents[2] / "course" / "02-derivatives.ipynb"
+
+
+@pytest.fixture(scope="module")
+def chapter_code() -> str:
+    nb = json.loads(CHAPTER.read_text(encoding="utf-8"))
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+
+
+def test_the_notebook_uses_the_functions_these_tests_check(chapter_code):
+    for name in [
+        "d.gradient_step(d.toy_loss_grad",
+        "d.toy_loss(",
+        "d.secant_slope(np.square, 1.0",
+        "d.difference_errors(",
+        "d.error_order(",
+        "d.sigmoid_derivative(",
+        "d.equal_drop_stretches()",
+        "d.relu_derivative(",
+        'secant_explorer("x^2"',
+        'secant_explorer("abs", a=0.0',
+    ]:
+        assert name in chapter_code, f"chapter 2 no longer calls {name!r}"
+
+
+def test_one_gradient_step_from_five():
+    w1 = d.gradient_step(d.toy_loss_grad, 5.0, 0.1)
+    assert w1 == pytest.approx(4.6)
+    assert d.toy_loss(5.0) == pytest.approx(4.0)
+    assert d.toy_loss(w1) == pytest.approx(2.56)
+
+
+def test_toy_loss_gradient_is_the_derivative_of_the_loss():
+    w = sp.symbols("w")
+    symbolic = sp.diff(d.toy_loss(w), w)
+    for value in [-2.0, 0.0, 3.0, 5.0, 7.5]:
+        assert d.toy_loss_grad(value) == pytest.approx(float(symbolic.subs(w, value)))
+        assert d.toy_loss_grad(value) == pytest.approx(
+            d.central_difference(d.toy_loss, value, 1e-5), abs=1e-6
+        )
+
+
+def test_repeated_steps_shrink_the_distance_by_one_minus_two_eta():
+    w, eta = 5.0, 0.1
+    for _ in range(5):
+        new = d.gradient_step(d.toy_loss_grad, w, eta)
+        assert new - 3.0 == pytest.approx((w - 3.0) * (1 - 2 * eta))
+        assert d.toy_loss(new) < d.toy_loss(w)
+        w = new
+
+
+def test_secant_slopes_of_square_at_one_approach_two_with_gap_h():
+    steps = [10.0**-k for k in range(7)]
+    rows = d.secant_slope_rows(np.square, 1.0, steps)
+    for h, slope in rows:
+        assert slope - 2.0 == pytest.approx(h, rel=1e-6, abs=1e-9)  # (2ah + h²)/h − 2a = h
+    left = d.secant_slope_rows(np.square, 1.0, [-s for s in steps])
+    assert all(slope < 2.0 for _, slope in left)
+    with pytest.raises(ValueError, match="must not be 0"):
+        d.secant_slope(np.square, 1.0, 0.0)
+
+
+def test_forward_difference_is_first_order_and_central_second_order():
+    steps = np.logspace(-4, -1, 12)
+    forward, central = d.difference_errors(np.sin, np.cos, 1.0, steps)
+    assert d.error_order(steps, forward) == pytest.approx(1.0, abs=0.05)
+    assert d.error_order(steps, central) == pytest.approx(2.0, abs=0.05)
+    assert np.all(central < forward)
+
+
+def test_round_off_makes_tiny_steps_worse():
+    forward, central = d.difference_errors(np.sin, np.cos, 1.0, np.array([1e-13, 1e-5, 1e-8]))
+    assert central[0] > 100 * central[1]  # h = 1e-13 is far worse than h = 1e-5
+    assert forward[0] > 10 * forward[2]
+
+
+def test_sigmoid_derivative_identity_and_its_maximum():
+    xs = np.linspace(-8, 8, 161)
+    numeric = d.central_difference(d.sigmoid, xs, 1e-5)
+    assert np.allclose(d.sigmoid_derivative(xs), numeric, atol=1e-9)
+    assert d.sigmoid_derivative(0.0) == pytest.approx(0.25)
+    assert d.sigmoid_derivative(xs).max() == pytest.approx(0.25)
+    assert d.sigmoid_derivative(10.0) < 1e-4  # saturation: the vanishing-gradient claim
+
+
+def test_sigmoid_is_stable_for_huge_inputs():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = d.sigmoid(np.array([-1000.0, 0.0, 1000.0]))
+    assert values.tolist() == [0.0, 0.5, 1.0]
+
+
+def test_tanh_and_relu_derivatives():
+    xs = np.linspace(-3, 3, 61)
+    assert np.allclose(d.tanh_derivative(xs), d.central_difference(np.tanh, xs, 1e-5), atol=1e-9)
+    away = xs[np.abs(xs) > 0.01]
+    assert np.allclose(d.relu_derivative(away), d.central_difference(d.relu, away, 1e-5))
+    assert d.relu_derivative(np.array([0.0])).tolist() == [0.0]  # the library convention
+
+
+def test_equal_drop_stretches_differ_in_slope():
+    steep, flat = d.equal_drop_stretches()
+    for stretch in (steep, flat):
+        drop = d.training_loss(stretch.start) - d.training_loss(stretch.end)
+        assert drop == pytest.approx(stretch.drop, abs=2e-3)
+    assert flat.steps > 10 * steep.steps
+    assert abs(flat.average_slope) < abs(steep.average_slope) / 10
+    with pytest.raises(ValueError, match="never drops"):
+        d.equal_drop_stretches(drop=5.0)
+
+
+def test_one_sided_secant_slopes_at_the_three_failures():
+    for s in (1e-2, 1e-6):
+        assert d.secant_slope(np.abs, 0.0, s) == 1.0
+        assert d.secant_slope(np.abs, 0.0, -s) == -1.0
+    cusp = [d.secant_slope(lambda t: np.cbrt(t) ** 2, 0.0, s) for s in (1e-2, 1e-4, 1e-6)]
+    vertical = [d.secant_slope(np.cbrt, 0.0, -s) for s in (1e-2, 1e-4, 1e-6)]
+    assert cusp == sorted(cusp) and cusp[-1] > 50
+    assert vertical == sorted(vertical) and vertical[-1] > 1000
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "training_loss_figure",
+        "secant_family_figure",
+        "activation_figure",
+        "vanishing_gradient_figure",
+        "tangent_approximation_figure",
+        "difference_error_figure",
+        "speedometer_figure",
+        "nondifferentiable_figure",
+        "subgradient_figure",
+        "implicit_circle_figure",
+        "gradient_step_figure",
+    ],
+)
+def test_every_figure_has_titles_and_labelled_axes(name):
+    fig = getattr(d, name)()
+    assert fig.axes
+    for ax in fig.axes:
+        assert ax.get_title(), f"{name}: an axes has no title"
+        assert ax.get_ylabel(), f"{name}: an axes has no y label"
+        assert ax.lines or ax.collections, f"{name}: an axes is empty"
+    assert any(ax.get_xlabel() for ax in fig.axes), f"{name}: no x label"
+    fig.canvas.draw()  # renders without error or warning

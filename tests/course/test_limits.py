@@ -1,0 +1,112 @@
+"""The limit explorer, driven from Python: verdicts, table values, and the picture changing."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from calcml.widgets.limits import FUNCTIONS, LimitExplorer, limit_explorer, limit_verdict
+
+
+def test_removable_discontinuity_left_and_right_values_agree():
+    app = limit_explorer("hole")
+    app.delta_slider.value = 1e-4
+    left, right = app.values()
+    assert abs(left - right) < 1e-3
+    assert abs(left - 2) < 1e-3 and abs(right - 2) < 1e-3
+    assert "common value ≈ 2" in app.last_readout
+    assert "f(a) = undefined" in app.last_readout
+    assert "not continuous" in app.last_readout
+
+
+def test_jump_left_and_right_values_disagree():
+    app = limit_explorer("jump")
+    app.delta_slider.value = 1e-4
+    left, right = app.values()
+    assert abs(left - (-1)) < 1e-3 and abs(right - 1) < 1e-3
+    assert abs(right - left) > 1.9
+    assert "disagree" in app.last_readout and "does not exist" in app.last_readout
+
+
+@pytest.mark.parametrize(
+    ("key", "kind"),
+    [
+        ("hole", "limit"),
+        ("jump", "jump"),
+        ("infinite", "infinite"),
+        ("oscillating", "oscillating"),
+        ("sinc", "limit"),
+        ("compound", "limit"),
+        ("square", "limit"),
+    ],
+)
+def test_catalogue_verdicts(key, kind):
+    entry = FUNCTIONS[key]
+    assert limit_verdict(entry.func, entry.a).kind == kind
+
+
+def test_limit_values_of_the_famous_limits():
+    assert abs(limit_verdict(FUNCTIONS["sinc"].func, 0.0).limit - 1.0) < 1e-6
+    assert abs(limit_verdict(FUNCTIONS["compound"].func, 0.0).limit - math.e) < 1e-4
+
+
+def test_continuity_needs_value_equal_to_limit():
+    assert limit_verdict(FUNCTIONS["square"].func, 1.0).continuous
+    assert not limit_verdict(FUNCTIONS["hole"].func, 1.0).continuous  # undefined at 1
+    assert not limit_verdict(FUNCTIONS["jump"].func, 0.0).continuous
+    # away from its hole the same function is continuous
+    assert limit_verdict(FUNCTIONS["hole"].func, 0.0).continuous
+
+
+def test_table_rows_shrink_delta_tenfold():
+    app = limit_explorer("sinc", delta=0.1)
+    deltas = [row[0] for row in app.table_rows()]
+    assert np.allclose(deltas, [0.1, 0.01, 0.001])
+    for d, left, right in app.table_rows():
+        assert left == pytest.approx(math.sin(d) / d)
+        assert right == pytest.approx(left)
+
+
+def test_readout_and_png_change_when_delta_moves():
+    app = limit_explorer("hole", delta=0.5)
+    png, text = app.last_png, app.last_readout
+    app.delta_slider.value = 0.01
+    assert app.last_png != png
+    assert app.last_readout != text
+    assert "1.00e-02" in app.last_readout
+
+
+def test_choosing_a_function_moves_a_to_its_point_of_interest():
+    app = limit_explorer("hole")
+    assert app.a == 1.0
+    app.chooser.value = "infinite"
+    assert app.a == FUNCTIONS["infinite"].a
+    assert "grow without bound" in app.last_readout
+    app.a_slider.value = 1.0  # 1/x is continuous at 1
+    assert "continuous at a" in app.last_readout
+
+
+def test_custom_callable_and_bad_key():
+    app = limit_explorer(lambda t: np.abs(t) / t, a=0.0)
+    assert app.verdict().kind == "jump"
+    with pytest.raises(ValueError, match="unknown function 'nope'"):
+        limit_explorer("nope")
+
+
+def test_static_bundle_carries_png_and_readout():
+    app = LimitExplorer("oscillating")
+    bundle = app._repr_mimebundle_()
+    assert bundle["image/png"]
+    assert "no limit" in bundle["text/plain"]
+    assert "<img" in bundle["text/html"]
+
+
+def test_slider_update_is_blitted_not_a_full_redraw():
+    app = limit_explorer("hole")
+    background = app._background
+    app.delta_slider.value = 0.05
+    assert app._background is background  # δ only moves dynamic artists
+    app.chooser.value = "jump"
+    assert app._background is not background  # a new function redraws the static part
