@@ -17,6 +17,7 @@ import ctypes
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -65,11 +66,13 @@ class StudentProcess:
         self.generation = 0
         self.isolation_used = ""
         self.starts = 0
+        self.ready = False
 
     @property
     def alive(self) -> bool:
         return (
-            self.process is not None
+            self.ready
+            and self.process is not None
             and self.process.poll() is None
             and self.channel is not None
             and not self.channel.broken
@@ -137,24 +140,30 @@ class StudentProcess:
         self.channel.generation = self.generation
         self.starts += 1
 
-    def start(self) -> None:
-        """Start the student's process and run its cells; restart without a cell that kills it."""
+    def launch(self) -> None:
+        """Start the student's process and send it its cells; :meth:`wait_ready` collects it."""
+        self.kill()
+        self._launch()
+        self.channel.deadline = time.monotonic() + STARTUP_SECONDS
+        self.channel.send(
+            {
+                "op": "start",
+                "cells": self.cells,
+                "skip": sorted(self.skip),
+                "names": self.names,
+                "cell_timeout": self.cell_timeout,
+            }
+        )
+        self.ready = False
+
+    def wait_ready(self) -> None:
+        """Wait until the student's cells have run; restart without a cell that kills or hangs it."""
         for _attempt in range(len(self.cells) + 2):
-            self.kill()
-            self._launch()
+            if self.channel is None:
+                self.launch()
             channel = self.channel
             current: int | None = None
             try:
-                channel.deadline = time.monotonic() + STARTUP_SECONDS
-                channel.send(
-                    {
-                        "op": "start",
-                        "cells": self.cells,
-                        "skip": sorted(self.skip),
-                        "names": self.names,
-                        "cell_timeout": self.cell_timeout,
-                    }
-                )
                 while True:
                     message = channel.receive()
                     op = message["op"]
@@ -170,6 +179,7 @@ class StudentProcess:
                     elif op == "ready" and isinstance(message.get("names"), dict):
                         self.names_report = message["names"]
                         channel.deadline = None
+                        self.ready = True
                         return
                     else:
                         raise ProtocolError(f"unexpected {op!r} message during start-up")
@@ -178,9 +188,9 @@ class StudentProcess:
             except (PeerGone, ProtocolError) as error:
                 code = self.process.poll() if self.process else None
                 reason = f"stopped the student's process ({error}; exit status {code})"
+            self.kill()
             if current is None:
                 # Not inside a cell: the process itself failed (start-up, or a lie about cells).
-                self.kill()
                 raise RuntimeError(f"the student's process failed outside any cell: {reason}")
             self.skip[current] = reason
         self.kill()
@@ -242,11 +252,18 @@ def run_job(job: dict, results_path: Path) -> None:
     signal.signal(signal.SIGALRM, _alarm)
     real_stdout, real_stderr = sys.stdout, sys.stderr
     failure_reason: str | None = None
+    names_pattern = re.compile(r"\b(" + "|".join(map(re.escape, student.names)) + r")\b")
+    clock = time.monotonic()
+    timings = results.setdefault("timings", {})
+    student.launch()  # boots in the sandbox while the first set-up cells run here
     for cell in job["cells"]:
         is_test = cell["kind"] == "test"
-        if failure_reason is None and not student.alive:
+        needs_student = is_test or (student.names and names_pattern.search(cell["source"]))
+        if needs_student and failure_reason is None and not student.alive:
             try:
-                student.start()
+                started = time.monotonic()
+                student.wait_ready()
+                timings[f"student-ready-wait-{student.starts}"] = time.monotonic() - started
                 for name in student.names:
                     namespace.pop(name, None)
                 namespace.update(student.bindings())
@@ -263,7 +280,8 @@ def run_job(job: dict, results_path: Path) -> None:
         captured = io.StringIO()
         sys.stdout, sys.stderr = io.StringIO(), captured
         error: BaseException | None = None
-        student.channel.deadline = time.monotonic() + cell_timeout + 1.0
+        if student.alive:
+            student.channel.deadline = time.monotonic() + cell_timeout + 1.0
         signal.setitimer(signal.ITIMER_REAL, cell_timeout + GRACE_SECONDS)
         try:
             code = compile(cell["source"], f"<{cell.get('grade_id') or 'cell'}>", "exec")
@@ -281,11 +299,13 @@ def run_job(job: dict, results_path: Path) -> None:
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             sys.stdout, sys.stderr = real_stdout, real_stderr
-        if student.channel is not None:
+        if student.alive:
             student.channel.deadline = None
-        if not student.alive or isinstance(error, TimeoutError):
+        if needs_student and (not student.alive or isinstance(error, TimeoutError)):
             # The student's process may be stuck or half-way through a message: start afresh.
             student.kill()
+        timings[cell.get("grade_id") or f"setup-{len(timings)}"] = time.monotonic() - clock
+        clock = time.monotonic()
         if not is_test:
             continue
         if error is None and captured.getvalue():

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TextIO
 
 import nbformat
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbformat import NotebookNode
 from nbgrader import utils as nbgrader_utils
@@ -170,7 +170,9 @@ def _content_size(msg_type: str, content: dict) -> int:
 # Independent verification (autograder.verify, engineer verify)
 
 
-def independent_checks(student_nb: str, source_nb: str, timeout: float) -> dict | None:
+def independent_checks(
+    student_nb: str, source_nb: str, timeout: float, cell_timeout: float
+) -> dict | None:
     """Re-run the trusted tests outside the student's kernel.
 
     Returns ``{grade_id: CellCheck}``, or ``None`` when ``autograder.verify`` is not available
@@ -180,7 +182,7 @@ def independent_checks(student_nb: str, source_nb: str, timeout: float) -> dict 
         from autograder.verify import verify_submission
     except ImportError:
         return None
-    return verify_submission(student_nb, source_nb, timeout=timeout)
+    return verify_submission(student_nb, source_nb, timeout=timeout, cell_timeout=cell_timeout)
 
 
 # --------------------------------------------------------------------------------------------
@@ -325,6 +327,13 @@ def _grade_notebook(task, name, path, config, options, db_url):
             else:
                 status = "kernel-died"
                 error = f"{task.student}: the kernel died while running {name}.ipynb"
+        except CellTimeoutError:
+            # The cell ignored the interrupt (it caught KeyboardInterrupt): stop the kernel.
+            status = "timeout"
+            error = (
+                f"{task.student}: a cell of {name}.ipynb kept running after the cell time limit "
+                f"({config.Execute.timeout} s) and ignored the interrupt; the kernel was stopped"
+            )
         finally:
             watchdog.cancel()
             if executor.kc is not None:
@@ -346,7 +355,12 @@ def _grade_notebook(task, name, path, config, options, db_url):
     verify_error = None
     if options.verify:
         try:
-            checks = independent_checks(path, task.sources[name], VERIFY_TIMEOUT)
+            checks = independent_checks(
+                path,
+                task.sources[name],
+                timeout=max(options.notebook_timeout, VERIFY_TIMEOUT),
+                cell_timeout=float(config.Execute.timeout),
+            )
         except Exception as exc:  # noqa: BLE001 - a failed verification fails every check
             verify_error = f"independent verification failed: {type(exc).__name__}: {exc}"
             checks = {}
@@ -732,56 +746,70 @@ def _run_pool(course, to_grade, sources, workers, options, isolation, bar):
             initializer=_worker_init,
             initargs=(course.config, options, lock, scratch),
         ) as pool:
-            queue = list(to_grade)
-            # A short queue: an interrupted run loses little and resumes cleanly.
-            while queue or pending:
-                while queue and len(pending) < 2 * workers:
-                    sub = queue.pop(0)
-                    with lock:
-                        register_submission(gb, course, sub.assignment, sub.student, sub.directory)
-                        gb.db.commit()
-                        gb.db.remove()  # end the read transaction: workers read next
-                    task = Task(
-                        student=sub.student,
-                        assignment=sub.assignment,
-                        notebooks={k: str(v) for k, v in sub.notebooks.items()},
-                        sources=sources,
-                        dest=str(_prepare_destination(course, sub)),
-                        digest=sub.digest,
-                    )
-                    pending[pool.submit(grade_task, task)] = task
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    task = pending.pop(future)
-                    try:
-                        outcome = future.result()
-                    except Exception as exc:  # noqa: BLE001 - a crashed worker fails one task
-                        outcome = {
-                            "student": task.student,
-                            "status": "error",
-                            "error": f"{task.student}: grading worker failed: {exc}",
-                            "notebooks": [],
-                            "elapsed_seconds": 0.0,
-                        }
-                    with lock:
-                        if outcome["notebooks"]:
-                            result = _finish_result(gb, course, task, outcome, isolation)
-                        else:
-                            result = res.error_result(
-                                task.student,
-                                task.assignment,
-                                outcome["status"],
-                                outcome["error"],
-                                isolation=isolation,
-                                submission_digest=task.digest,
-                            )
-                        gb.db.remove()
-                    res.write_result(course.root, result)
-                    bar.advance(result)
-                    yield result
+            try:
+                yield from _dispatch(
+                    pool, gb, lock, course, to_grade, sources, workers, isolation, bar, pending
+                )
+            except BaseException:
+                # Interrupted (Ctrl-C) or failed: stop now instead of finishing queued work.
+                pool.shutdown(wait=False, cancel_futures=True)
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    process.terminate()
+                raise
     finally:
         gb.close()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _dispatch(pool, gb, lock, course, to_grade, sources, workers, isolation, bar, pending):
+    """Hand out submissions (registering each just before) and save outcomes as they come."""
+    queue = list(to_grade)
+    # A short queue: an interrupted run loses little and resumes cleanly.
+    while queue or pending:
+        while queue and len(pending) < 2 * workers:
+            sub = queue.pop(0)
+            with lock:
+                register_submission(gb, course, sub.assignment, sub.student, sub.directory)
+                gb.db.commit()
+                gb.db.remove()  # end the read transaction: workers read next
+            task = Task(
+                student=sub.student,
+                assignment=sub.assignment,
+                notebooks={k: str(v) for k, v in sub.notebooks.items()},
+                sources=sources,
+                dest=str(_prepare_destination(course, sub)),
+                digest=sub.digest,
+            )
+            pending[pool.submit(grade_task, task)] = task
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            task = pending.pop(future)
+            try:
+                outcome = future.result()
+            except Exception as exc:  # noqa: BLE001 - a crashed worker fails one task
+                outcome = {
+                    "student": task.student,
+                    "status": "error",
+                    "error": f"{task.student}: grading worker failed: {exc}",
+                    "notebooks": [],
+                    "elapsed_seconds": 0.0,
+                }
+            with lock:
+                if outcome["notebooks"]:
+                    result = _finish_result(gb, course, task, outcome, isolation)
+                else:
+                    result = res.error_result(
+                        task.student,
+                        task.assignment,
+                        outcome["status"],
+                        outcome["error"],
+                        isolation=isolation,
+                        submission_digest=task.digest,
+                    )
+                gb.db.remove()
+            res.write_result(course.root, result)
+            bar.advance(result)
+            yield result
 
 
 def summary_table(results: list[dict], assignment: str) -> str:

@@ -169,9 +169,12 @@ def verify_submission(
         results = {}
         if results_path.exists():
             try:
-                results = json.loads(results_path.read_text()).get("cells", {})
+                report = json.loads(results_path.read_text())
+                results = report.get("cells", {})
             except ValueError:
                 results = {}
+            if os.environ.get("CALCML_VERIFY_DEBUG"):
+                sys.stderr.write(f"autograder.verify: {json.dumps(report)}\n")
     checks: dict[str, CellCheck] = {}
     for grade_id in test_ids:
         entry = results.get(grade_id)

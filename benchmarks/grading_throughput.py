@@ -40,7 +40,7 @@ def main() -> int:
     if args.students < 1:
         parser.error("--students must be at least 1")
 
-    cohort = _load("grade_cohort", COHORT_FILE)
+    cohort = _load("calcml_grade_cohort", COHORT_FILE)
     conftest = _load("tests_conftest", REPO / "tests" / "conftest.py")
     assignment = args.assignment or cohort.default_assignment()
     scratch = Path(tempfile.mkdtemp(prefix="grading-throughput-"))
@@ -77,7 +77,9 @@ def main() -> int:
         if args.workers:
             extra += ["--workers", str(args.workers)]
         started = time.perf_counter()
-        ours = cohort.run(cohort.grade_command(ours_course, assignment, *extra), ours_course, env, timeout=3600)
+        ours = cohort.run(
+            cohort.grade_command(ours_course, assignment, *extra), ours_course, env, timeout=3600
+        )
         ours_seconds = time.perf_counter() - started
         if ours.returncode != 0:
             print(ours.stderr[-3000:], file=sys.stderr)
@@ -91,8 +93,12 @@ def main() -> int:
             rows = list(csv.DictReader(handle))
         graded = sum(1 for r in rows if r["status"] == "graded")
 
-        print(f"stock nbgrader autograde : {stock_seconds:7.1f} s  ({stock_seconds / args.students:.2f} s/submission)")
-        print(f"python -m autograder grade: {ours_seconds:7.1f} s  ({ours_seconds / args.students:.2f} s/submission, {isolation}, {graded} graded)")
+        print(
+            f"stock nbgrader autograde : {stock_seconds:7.1f} s  ({stock_seconds / args.students:.2f} s/submission)"
+        )
+        print(
+            f"python -m autograder grade: {ours_seconds:7.1f} s  ({ours_seconds / args.students:.2f} s/submission, {isolation}, {graded} graded)"
+        )
         print(f"speed-up: {stock_seconds / ours_seconds:.2f}x")
     finally:
         if args.keep:

@@ -92,8 +92,26 @@ def _grid_polyline(p, r: float) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(xs), np.concatenate(ys)
 
 
+POINT_RANGE = 2.0
+
+
+def view_half_width(preset: MapPreset) -> float:
+    """Half-width of the fixed window of the image panels: it fits J(p) applied to the unit square
+    for every point p the sliders reach, so sizes can be compared across points."""
+    ticks = np.linspace(-POINT_RANGE, POINT_RANGE, 17)
+    reach = max(float(np.max(np.abs(preset.J(a, b)).sum(axis=1))) for a in ticks for b in ticks)
+    return 1.1 * max(reach, 1.0)
+
+
 class JacobianGridView(FigureApp):
-    """A small grid, its image under a map F and its image under the Jacobian at the chosen point."""
+    """A small grid, its image under a map F and its image under the Jacobian at the chosen point.
+
+    The panels are drawn *zoomed in* on the point: offsets δ from p and from F(p) are divided by the
+    half-width r of the square. In that frame the Jacobian's picture J(δ/r) does not depend on r,
+    while the curved picture (F(p + δ) − F(p))/r straightens onto it as r shrinks: that is what
+    "F is differentiable at p with derivative J" means. The windows are fixed per map, so a slider
+    move only redraws the grids and two labels (blitting).
+    """
 
     def __init__(self, preset: str = "polar-like", point=None, radius: float = 0.3):
         if preset not in MAPS:
@@ -104,32 +122,59 @@ class JacobianGridView(FigureApp):
         self.map_picker = widgets.Dropdown(
             options=list(MAPS), value=preset, description="map F", style=style
         )
-        self.x_slider = widgets.FloatSlider(
-            description="point x", min=-2, max=2, step=0.05, value=start[0], style=style
-        )
-        self.y_slider = widgets.FloatSlider(
-            description="point y", min=-2, max=2, step=0.05, value=start[1], style=style
-        )
+        common = dict(min=-POINT_RANGE, max=POINT_RANGE, step=0.05, style=style)
+        self.x_slider = widgets.FloatSlider(description="point x", value=start[0], **common)
+        self.y_slider = widgets.FloatSlider(description="point y", value=start[1], **common)
         self.r_slider = log_slider(
-            "half-width of the square", radius, -1.5, 0.0, step=0.1, readout_format=".3f"
+            "half-width r of the square", radius, -1.5, 0.0, step=0.1, readout_format=".3f"
         )
 
-        fig = new_figure(9.6, 3.5, ncols=3)
+        fig = new_figure(9.6, 3.6, ncols=3)
         self.ax_in, self.ax_map, self.ax_lin = fig.axes
-        (self.in_grid,) = self.ax_in.plot([], [], color=COLORS["muted"], lw=1)
-        (self.in_dot,) = self.ax_in.plot([], [], "o", color=COLORS["point"], ms=5)
-        (self.map_grid,) = self.ax_map.plot([], [], color=COLORS["curve"], lw=1.2, label="F")
-        (self.map_dot,) = self.ax_map.plot([], [], "o", color=COLORS["point"], ms=5)
+        gx, gy = _grid_polyline((0.0, 0.0), 1.0)
+        self.ax_in.plot(gx, gy, color=COLORS["muted"], lw=1)
+        self.ax_in.set_xlim(-1.3, 1.3)
+        self.ax_in.set_ylim(-1.3, 1.3)
+        label_axes(self.ax_in, "The square around p", "δ₁ / r", "δ₂ / r")
+        box = dict(boxstyle="round", fc="white", ec="0.6", alpha=0.9)
+        self.point_text = self.ax_in.text(
+            0.5,
+            0.02,
+            "",
+            transform=self.ax_in.transAxes,
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            bbox=box,
+        )
+        (self.map_grid,) = self.ax_map.plot([], [], color=COLORS["curve"], lw=1.2)
         (self.ghost_grid,) = self.ax_lin.plot(
-            [], [], color=COLORS["curve"], lw=0.8, alpha=0.35, label="F (for comparison)"
+            [], [], color=COLORS["curve"], lw=0.8, alpha=0.35, label="image under F"
         )
         (self.lin_grid,) = self.ax_lin.plot(
-            [], [], color=COLORS["secant"], lw=1.2, label="F(p) + J(q − p)"
+            [], [], color=COLORS["secant"], lw=1.3, label="image under J"
         )
-        (self.lin_dot,) = self.ax_lin.plot([], [], "o", color=COLORS["point"], ms=5)
+        self.det_text = self.ax_lin.text(
+            0.5,
+            0.02,
+            "",
+            transform=self.ax_lin.transAxes,
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            bbox=box,
+        )
+        label_axes(
+            self.ax_map, "Its image under F", "(F₁(p + δ) − F₁(p)) / r", "(F₂(p + δ) − F₂(p)) / r"
+        )
+        label_axes(self.ax_lin, "Its image under the Jacobian J(p)", "(J δ)₁ / r", "(J δ)₂ / r")
         self.ax_lin.legend(loc="upper left", fontsize=7, framealpha=0.85)
+        for ax in (self.ax_map, self.ax_lin):  # the square itself, for comparing areas
+            ax.plot([-1, 1, 1, -1, -1], [-1, -1, 1, 1, -1], ls=":", color=COLORS["muted"], lw=1.2)
         for ax in fig.axes:
+            ax.plot([0], [0], "o", color=COLORS["point"], ms=4)
             ax.set_aspect("equal", adjustable="box")
+        self._window_for = None
         self.J = np.eye(2)
         self.det = 1.0
         self.area_ratio = 1.0
@@ -137,14 +182,17 @@ class JacobianGridView(FigureApp):
         super().__init__(
             fig,
             controls=[self.map_picker, self.x_slider, self.y_slider, self.r_slider],
-            dynamic_artists=[],
+            dynamic_artists=[
+                self.point_text,
+                self.map_grid,
+                self.ghost_grid,
+                self.lin_grid,
+                self.det_text,
+            ],
             title="The Jacobian as the best local linear map",
             caption="A small square grid around the chosen point, its image under the map F, and its image "
-            "under the linear map given by the Jacobian at that point.",
+            "under the linear map given by the Jacobian at that point, all magnified by 1/r.",
         )
-        # The layout was solved by the first draw; re-solving it on every slider move costs more
-        # than the drawing itself, and the panels do not move.
-        fig.set_layout_engine("none")
         self._suspended = False
         self.map_picker.observe(self._on_map, names="value")
 
@@ -174,34 +222,33 @@ class JacobianGridView(FigureApp):
 
     def update_figure(self) -> bool:
         m, p, r = self.preset, self.point, float(self.r_slider.value)
+        full = self._window_for != m.name
+        if full:
+            half = view_half_width(m)
+            for ax in (self.ax_map, self.ax_lin):
+                ax.set_xlim(-half, half)
+                ax.set_ylim(-half, half)
+            self._window_for = m.name
         self.J = np.asarray(m.J(*p), dtype=float)
         self.det = float(np.linalg.det(self.J))
         fp = np.array(m.F(np.array(p[0]), np.array(p[1])), dtype=float)
 
-        gx, gy = _grid_polyline(p, r)
-        ux, uy = m.F(gx, gy)
-        lx = fp[0] + self.J[0, 0] * (gx - p[0]) + self.J[0, 1] * (gy - p[1])
-        ly = fp[1] + self.J[1, 0] * (gx - p[0]) + self.J[1, 1] * (gy - p[1])
-        self.in_grid.set_data(gx, gy)
-        self.in_dot.set_data([p[0]], [p[1]])
+        dx, dy = _grid_polyline((0.0, 0.0), 1.0)  # offsets δ / r
+        ux, uy = m.F(p[0] + r * dx, p[1] + r * dy)
+        ux, uy = (ux - fp[0]) / r, (uy - fp[1]) / r
+        lx = self.J[0, 0] * dx + self.J[0, 1] * dy
+        ly = self.J[1, 0] * dx + self.J[1, 1] * dy
         self.map_grid.set_data(ux, uy)
-        self.map_dot.set_data([fp[0]], [fp[1]])
         self.ghost_grid.set_data(ux, uy)
         self.lin_grid.set_data(lx, ly)
-        self.lin_dot.set_data([fp[0]], [fp[1]])
-        self.max_gap = float(np.nanmax(np.hypot(ux - lx, uy - ly)))
+        self.max_gap = r * float(np.nanmax(np.hypot(ux - lx, uy - ly)))  # in the map's own units
 
         bx, by = square_boundary(p, r)
         fx, fy = m.F(bx, by)
         self.area_ratio = shoelace_area(fx, fy) / (2 * r) ** 2
-
-        _fit(self.ax_in, gx, gy)
-        _fit(self.ax_map, np.concatenate([ux, lx]), np.concatenate([uy, ly]))
-        _fit(self.ax_lin, np.concatenate([ux, lx]), np.concatenate([uy, ly]))
-        label_axes(self.ax_in, f"A square around p = ({p[0]:.2f}, {p[1]:.2f})", "x", "y")
-        label_axes(self.ax_map, f"Its image under {m.name}", "F₁", "F₂")
-        label_axes(self.ax_lin, "Its image under the Jacobian", "F₁", "F₂")
-        return True  # limits and titles moved: redraw everything
+        self.point_text.set_text(f"p = ({p[0]:.2f}, {p[1]:.2f}), r = {r:.3f}")
+        self.det_text.set_text(f"det J = {self.det:.3f}, area ratio {self.area_ratio:.3f}")
+        return full
 
     def readout(self) -> str:
         m, p, r = self.preset, self.point, float(self.r_slider.value)
@@ -212,24 +259,15 @@ class JacobianGridView(FigureApp):
         else:
             gap = (
                 f"Largest distance between the curved grid and the straight one: {self.max_gap:.2e} "
-                "(it shrinks like the square of the side)."
+                "(it shrinks like r², so in the magnified picture like r)."
             )
         return (
             f"{m.name}: {m.formula}, at p = ({p[0]:.2f}, {p[1]:.2f}).\n"
-            f"J(p) = [[{j[0, 0]:.3f}, {j[0, 1]:.3f}], [{j[1, 0]:.3f}, {j[1, 1]:.3f}]], det J = {self.det:.4f}: "
-            f"near p, F scales areas by |det J| = {abs(self.det):.4f}{orientation}.\n"
-            f"Square of side {2 * r:.3f}: area of its image ÷ area of the square = {self.area_ratio:.4f}.\n"
+            f"J(p) = [[{j[0, 0]:.3f}, {j[0, 1]:.3f}], [{j[1, 0]:.3f}, {j[1, 1]:.3f}]], "
+            f"det J = {self.det:.4f}: near p, F scales areas by |det J| = {abs(self.det):.4f}{orientation}.\n"
+            f"Square of side 2r = {2 * r:.3f}: area of its image ÷ area of the square = {self.area_ratio:.4f}.\n"
             + gap
         )
-
-
-def _fit(ax, xs, ys, pad: float = 0.08) -> None:
-    x0, x1 = float(np.nanmin(xs)), float(np.nanmax(xs))
-    y0, y1 = float(np.nanmin(ys)), float(np.nanmax(ys))
-    half = max(x1 - x0, y1 - y0, 1e-6) * (0.5 + pad)
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    ax.set_xlim(cx - half, cx + half)
-    ax.set_ylim(cy - half, cy + half)
 
 
 def jacobian_grid_view(

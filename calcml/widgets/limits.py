@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.ticker import NullLocator
 
 from calcml.figures import COLORS, label_axes, new_figure
 from calcml.widgets.base import FigureApp, log_slider
@@ -241,8 +242,8 @@ class LimitExplorer(FigureApp):
             layout=widgets.Layout(width="420px"),
         )
         self.a_slider = widgets.FloatSlider(
-            value=start_a, min=-3.0, max=3.0, step=0.25, description="a", continuous_update=True
-        )
+            value=start_a, min=-3.0, max=3.0, step=0.25, description="a", continuous_update=False
+        )  # moving a redraws the whole figure: update on release, not on every pixel of a drag
         self.delta_slider = log_slider("δ (distance)", delta, -6, 0)
         self._suppress = False
         self._static_key = None
@@ -270,6 +271,9 @@ class LimitExplorer(FigureApp):
             [], [], color=COLORS["tangent"], lw=1.3, ls="--", label="f(a + δ)"
         )
         self.ax_d.set_xscale("log")
+        self.ax_d.xaxis.set_minor_locator(
+            NullLocator()
+        )  # decades are enough; minor ticks cost draw time
         self.ax_d.set_xlim(1.0, 1e-6)  # δ shrinks to the right
         self.ax_d.legend(loc="lower right", fontsize=8)
         self.delta_line = self.ax_d.axvline(delta, color=COLORS["point"], lw=1)
@@ -375,6 +379,10 @@ class LimitExplorer(FigureApp):
         key = (self.chooser.value, self.a)
         full = key != self._static_key
         if full:
+            # a new function may need new margins (tick labels, title); a new a only shifts the
+            # x range, so the layout computed before is kept and the redraw is much cheaper
+            new_function = self._static_key is None or key[0] != self._static_key[0]
+            self.fig.set_layout_engine("constrained" if new_function else "none")
             self._draw_static()
             self._static_key = key
         a, d = self.a, self.delta

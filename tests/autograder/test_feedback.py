@@ -31,10 +31,13 @@ def source_notebook() -> nbformat.NotebookNode:
     test = new_code_cell(
         "# checks central_difference\nimport numpy as np\nassert abs(central_difference(np.square, 1.0) - 2.0) < 1e-6\n"
         "### BEGIN HIDDEN TESTS\n" + "\n".join(HIDDEN_LINES) + "\n### END HIDDEN TESTS",
-        metadata=_meta(grade=True, solution=False, locked=True, points=2, grade_id="test_central_difference"),
+        metadata=_meta(
+            grade=True, solution=False, locked=True, points=2, grade_id="test_central_difference"
+        ),
     )
     written = new_markdown_cell(
-        "YOUR ANSWER HERE", metadata=_meta(grade=True, solution=True, locked=False, points=1, grade_id="explain")
+        "YOUR ANSWER HERE",
+        metadata=_meta(grade=True, solution=True, locked=False, points=1, grade_id="explain"),
     )
     return new_notebook(cells=[new_markdown_cell("# PS 9"), answer, test, written])
 
@@ -90,7 +93,10 @@ def build_course(root: Path) -> None:
         "carol": (
             "return 0.0  # carol-zero",
             False,
-            "AssertionError: hidden-exp-check\n### BEGIN HIDDEN TESTS\n    " + HIDDEN_LINES[0] + "\n" + HIDDEN_LINES[1],
+            "AssertionError: hidden-exp-check\n### BEGIN HIDDEN TESTS\n    "
+            + HIDDEN_LINES[0]
+            + "\n"
+            + HIDDEN_LINES[1],
         ),
     }
     results = root / "reports" / ASSIGNMENT / "results"
@@ -106,7 +112,10 @@ def build_course(root: Path) -> None:
 def test_feedback_pages_in_nbgrader_layout_without_hidden_tests(tmp_path):
     build_course(tmp_path)
     assert main(["--course-dir", str(tmp_path), "feedback", ASSIGNMENT]) == 0
-    pages = {s: tmp_path / "feedback" / s / ASSIGNMENT / f"{ASSIGNMENT}.html" for s in ("alice", "bob", "carol")}
+    pages = {
+        s: tmp_path / "feedback" / s / ASSIGNMENT / f"{ASSIGNMENT}.html"
+        for s in ("alice", "bob", "carol")
+    }
     for student, page in pages.items():
         assert page.is_file(), f"no feedback page for {student}"
         assert (page.parent / "timestamp.txt").read_text().startswith("2026-11-24")
@@ -150,7 +159,9 @@ def test_feedback_for_unknown_student_is_an_error(tmp_path, capsys):
 def test_ungradable_submission_gets_a_page_with_the_error(tmp_path):
     build_course(tmp_path)
     broken = result("dave", False, "")
-    broken.update(status="broken-notebook", cells=[], score=0.0, error="dave: ps9_feedback.ipynb is empty")
+    broken.update(
+        status="broken-notebook", cells=[], score=0.0, error="dave: ps9_feedback.ipynb is empty"
+    )
     (tmp_path / "reports" / ASSIGNMENT / "results" / "dave.json").write_text(json.dumps(broken))
     assert main(["--course-dir", str(tmp_path), "feedback", ASSIGNMENT]) == 0
     page = (tmp_path / "feedback" / "dave" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()

@@ -19,7 +19,10 @@ CELLS = [
     ("test_central_difference", "central_difference", 2.0),
     ("test_poly_derivative", "poly_derivative", 2.0),
 ]
-TAGGED = {"test_central_difference": "forward-difference", "test_poly_derivative": "off-by-one-power"}
+TAGGED = {
+    "test_central_difference": "forward-difference",
+    "test_poly_derivative": "off-by-one-power",
+}
 
 
 def make_result(student: str, passes: dict[str, bool], status: str = "graded") -> dict:
@@ -27,7 +30,12 @@ def make_result(student: str, passes: dict[str, bool], status: str = "graded") -
     for grade_id, function, points in CELLS:
         ok = passes[grade_id]
         tag = TAGGED.get(grade_id)
-        message = "" if ok else f"AssertionError: {function} returned the wrong value" + (f" [tag: {tag}]" if tag else "")
+        message = (
+            ""
+            if ok
+            else f"AssertionError: {function} returned the wrong value"
+            + (f" [tag: {tag}]" if tag else "")
+        )
         cells.append(
             {
                 "grade_id": grade_id,
@@ -66,8 +74,12 @@ def cohort() -> list[dict]:
             "test_poly_derivative": i < 3,  # 3 of 12: the hardest
         }
         results.append(make_result(f"s{i:02d}", passes))
-    broken = make_result("s99", dict.fromkeys(TAGGED, False) | {"test_secant_slope": False}, status="broken-notebook")
-    broken.update(cells=[], score=0.0, max_score=0.0, error="s99: ps1_derivatives.ipynb is not valid JSON")
+    broken = make_result(
+        "s99", dict.fromkeys(TAGGED, False) | {"test_secant_slope": False}, status="broken-notebook"
+    )
+    broken.update(
+        cells=[], score=0.0, max_score=0.0, error="s99: ps1_derivatives.ipynb is not valid JSON"
+    )
     results.append(broken)
     return results
 
@@ -90,7 +102,9 @@ def reported(tmp_path):
 
 def expected_rate(results: list[dict], grade_id: str) -> float:
     graded = [r for r in results if r["status"] == "graded"]
-    passed = sum(c["verified_passed"] for r in graded for c in r["cells"] if c["grade_id"] == grade_id)
+    passed = sum(
+        c["verified_passed"] for r in graded for c in r["cells"] if c["grade_id"] == grade_id
+    )
     return passed / len(graded)
 
 
@@ -101,7 +115,9 @@ def test_report_writes_csv_with_cell_and_tag_pass_rates(reported):
     cells = {r["id"]: r for r in rows if r["kind"] == "cell"}
     assert set(cells) == {c[0] for c in CELLS}
     for grade_id, _, _ in CELLS:
-        assert float(cells[grade_id]["pass_rate"]) == pytest.approx(expected_rate(results, grade_id))
+        assert float(cells[grade_id]["pass_rate"]) == pytest.approx(
+            expected_rate(results, grade_id)
+        )
         assert int(cells[grade_id]["attempts"]) == 12  # the broken notebook is not an attempt
     tags = {r["id"]: r for r in rows if r["kind"] == "tag"}
     assert set(tags) == set(TAGGED.values())
@@ -119,7 +135,11 @@ def test_report_html_lists_hardest_item_first_and_shows_plots(reported):
     first_row = re.search(r"<tbody><tr><td>([^<]+)</td>", section).group(1)
     assert first_row == hardest
     images = re.findall(r'<img src="([^"]+)" alt="([^"]+)"', page)
-    assert {src for src, _ in images} == {"score_histogram.png", "cell_pass_rates.png", "tag_pass_rates.png"}
+    assert {src for src, _ in images} == {
+        "score_histogram.png",
+        "cell_pass_rates.png",
+        "tag_pass_rates.png",
+    }
     for src, _alt in images:
         with Image.open(out / src) as im:
             assert im.format == "PNG" and im.width > 200 and im.height > 100
@@ -133,7 +153,9 @@ def test_report_histogram_counts_every_graded_score(reported, tmp_path):
     out, results, _ = reported
     analysis = analyse(load_results(out.parent.parent, ASSIGNMENT), ASSIGNMENT)
     graded = [r for r in results if r["status"] == "graded"]
-    assert sorted(analysis.percentages()) == sorted(100 * r["score"] / r["max_score"] for r in graded)
+    assert sorted(analysis.percentages()) == sorted(
+        100 * r["score"] / r["max_score"] for r in graded
+    )
 
 
 def test_corrupt_result_file_is_named_in_the_error(tmp_path, capsys):

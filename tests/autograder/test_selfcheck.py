@@ -79,7 +79,16 @@ def course(tmp_path_factory, jupyter_env):
 
 def run_selfcheck(course: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "autograder", "--course-dir", str(course), "selfcheck", ASSIGNMENT, *args],
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "--course-dir",
+            str(course),
+            "selfcheck",
+            ASSIGNMENT,
+            *args,
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -89,7 +98,9 @@ def run_selfcheck(course: Path, env: dict, *args: str) -> subprocess.CompletedPr
 
 def with_answer(notebook: Path, grade_id: str, source: str, dest: Path) -> Path:
     nb = json.loads(notebook.read_text())
-    cells = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id]
+    cells = [
+        c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id
+    ]
     assert len(cells) == 1, f"{notebook} has no answer cell {grade_id}"
     cells[0]["source"] = source
     dest.write_text(json.dumps(nb))
@@ -119,7 +130,9 @@ def test_selfcheck_scores_a_learner_copy_without_touching_the_course(course, jup
     assert "sandbox" in out
 
     for line in hidden_lines():
-        assert line not in out and line not in proc.stderr, f"selfcheck printed hidden test code: {line}"
+        assert line not in out and line not in proc.stderr, (
+            f"selfcheck printed hidden test code: {line}"
+        )
     assert "HIDDEN TESTS" not in out + proc.stderr
 
     assert hashlib.sha256((course / "gradebook.db").read_bytes()).hexdigest() == before_db
@@ -146,8 +159,16 @@ def test_selfcheck_rejects_a_file_that_is_not_a_notebook(course, jupyter_env, tm
 def test_selfcheck_unknown_assignment_is_named(course, jupyter_env):
     env = dict(jupyter_env)
     proc = subprocess.run(
-        [sys.executable, "-m", "autograder", "--course-dir", str(course), "selfcheck", "ps7_nope",
-         str(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")],
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "--course-dir",
+            str(course),
+            "selfcheck",
+            "ps7_nope",
+            str(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
+        ],
         env=env,
         capture_output=True,
         text=True,

@@ -43,12 +43,13 @@ def _test_cells(function: str) -> list[str]:
     return firsts
 
 
-def _validate(page) -> str:
+def _validate(page, screenshot: str) -> str:
     """Press Validate on the toolbar and return the text of the Validation Results dialog."""
     page.locator(PANEL).locator(".validate-button").click()
     dialog = page.locator(".jp-Dialog")
     dialog.locator("#validation-message").wait_for(timeout=120_000)
     text = dialog.inner_text()
+    shot(page, screenshot)
     page.keyboard.press("Escape")
     dialog.wait_for(state="detached", timeout=10_000)
     return text
@@ -68,8 +69,7 @@ def test_validate_stub_fails_then_one_correct_answer_passes(page, lab):
 
     open_notebook(page, lab, f"release/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
     shot(page, "validate-1-opened")
-    text = _validate(page)
-    shot(page, "validate-2-stub")
+    text = _validate(page, "validate-2-stub-dialog")
     assert "failed" in text.lower(), f"the stub notebook passed validation: {text[:500]}"
     for first_line in own_tests:
         assert first_line in text, f"the stub's test cell {first_line!r} is not reported as failing"
@@ -87,8 +87,7 @@ def test_validate_stub_fails_then_one_correct_answer_passes(page, lab):
     page.keyboard.press("Escape")
     shot(page, "validate-3-typed")
 
-    text = _validate(page)
-    shot(page, "validate-4-after")
+    text = _validate(page, "validate-4-answered-dialog")
     for first_line in own_tests:
         assert first_line not in text, f"{function}'s test {first_line!r} still fails after a correct answer:\n{text[:1500]}"
     # the other functions are still stubs, so validation as a whole still fails on them

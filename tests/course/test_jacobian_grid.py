@@ -33,8 +33,13 @@ def app():
     return jacobian_grid_view()
 
 
-@pytest.mark.parametrize("name", list(MAPS))
-@pytest.mark.parametrize("point", [(1.0, 0.5), (-0.7, 1.3)])
+CASES = [(name, (1.0, 0.5)) for name in MAPS] + [
+    ("polar-like", (-0.7, 1.3)),
+    ("squaring", (-0.7, 1.3)),
+]
+
+
+@pytest.mark.parametrize(("name", "point"), CASES)
 def test_jacobian_matches_finite_differences_and_det_matches_area(app, name, point):
     app.map_picker.value = name
     app.x_slider.value, app.y_slider.value = point

@@ -1,0 +1,106 @@
+"""Hostile and runaway submissions earn nothing they did not earn honestly, and leave nothing behind.
+
+Every hostile submission has wrong answers plus one trick that turns wrong answers into points in
+a plain nbgrader run (or tries to reach the course files). Runaway submissions have right answers
+plus a cell that prints 40 MB, starts daemons, or sleeps forever.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+
+pytestmark = pytest.mark.nbgrader
+
+_COHORT = Path(__file__).parent / "fixtures" / "grade" / "cohort.py"
+
+
+def _load_cohort():
+    name = "calcml_grade_cohort"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, _COHORT)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+cohort = _load_cohort()
+HOSTILE = [f"trick-{name}" for name in cohort.TRICKS] + ["trick-liar", "trick-escape"]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, jupyter_env):
+    return cohort.graded_cohort(tmp_path_factory.mktemp("grade-cohort"), jupyter_env)
+
+
+@pytest.mark.parametrize("student", HOSTILE)
+def test_tricks_earn_no_points(graded, student):
+    result = graded["results"][student]
+    assert result["status"] == "graded", result["error"]
+    assert result["cells"]
+    for cell in result["cells"]:
+        assert cell["points"] == 0, (student, cell)
+        assert cell["verified_passed"] is False, (student, cell)
+    assert result["score"] == 0
+
+
+@pytest.mark.parametrize("student", ["trick-traceback", "trick-input-transformer"])
+def test_tricks_that_fool_the_kernel_are_flagged(graded, student):
+    """These tricks make the student's own kernel report success: the disagreement is flagged."""
+    result = graded["results"][student]
+    fooled = [c for c in result["cells"] if c["kernel_passed"]]
+    assert fooled, "the trick no longer fools the kernel: the test lost its point"
+    assert all(c["flagged"] for c in fooled)
+    assert result["flagged"] is True
+    assert f"FLAGGED {student}" in graded["process"].stderr
+
+
+def test_course_files_are_out_of_reach(graded):
+    course = graded["course"]
+    assert cohort.tree_checksums(course / "source") == graded["source_before"]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        assert float(gb.find_submission(graded["assignment"], "honest").score) > 0
+
+
+def test_forty_megabytes_of_output_are_capped(graded):
+    result = graded["results"]["runaway-print"]
+    assert result["status"] == "graded"
+    assert result["score"] == graded["results"]["honest"]["score"]
+    notebook = graded["course"] / "autograded" / "runaway-print" / graded["assignment"]
+    size = (notebook / f"{graded['assignment']}.ipynb").stat().st_size
+    assert size < 2_000_000, f"graded notebook is {size} bytes"
+    assert "output truncated" in (notebook / f"{graded['assignment']}.ipynb").read_text()
+
+
+def test_daemons_die_with_the_grading(graded):
+    assert graded["results"]["runaway-daemon"]["score"] == graded["results"]["honest"]["score"]
+    deadline = time.monotonic() + 10
+    while True:
+        survivors = cohort.processes_with(cohort.DAEMON_MARKER) + cohort.processes_with(
+            cohort.GRANDCHILD_MARKER
+        )
+        if not survivors or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert survivors == []
+
+
+def test_sleeping_cell_is_interrupted_and_the_rest_graded(graded):
+    result = graded["results"]["runaway-sleep"]
+    assert result["status"] == "graded"
+    assert result["score"] == graded["results"]["honest"]["score"]
+
+
+def test_cell_that_ignores_interrupts_times_out(graded):
+    result = graded["results"]["runaway-stubborn"]
+    assert result["status"] == "timeout"
+    assert result["error"].startswith("runaway-stubborn:")
+    assert "\n" not in result["error"]
+    assert sum(c["points"] for c in result["cells"]) == 0
+    assert "error: runaway-stubborn:" in graded["process"].stderr

@@ -1,0 +1,483 @@
+"""Independent verification of test verdicts (autograder.verify), with real processes.
+
+The fixtures are a trusted source notebook with six graded functions (hidden tests included) and
+two honest student versions, one right and one wrong. Hostile students are built from the right
+one: each plays one known trick on top of a wrong answer, and must earn no point with it, while
+the functions it left alone are still judged (and pass).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import sympy
+
+from autograder._student_runner import Channel, ProtocolError, parse_srepr
+from autograder.sandbox import BUBBLEWRAP, isolation_method
+from autograder.verify import CellCheck, contract_functions, verify_submission
+
+FIXTURES = Path(__file__).parent / "fixtures" / "verify"
+SOURCE = FIXTURES / "source.ipynb"
+ALL_TESTS = [
+    "test_secant_slope",
+    "test_central_difference",
+    "test_tangent_line",
+    "test_gradient_descent",
+    "test_critical_points",
+    "test_poly_derivative",
+]
+MINI_TESTS = [t for t in ALL_TESTS if t != "test_critical_points"]
+
+needs_bwrap = pytest.mark.skipif(
+    isolation_method() != BUBBLEWRAP, reason="bubblewrap does not work on this machine"
+)
+
+
+def grade_id(cell) -> str:
+    return cell.metadata.get("nbgrader", {}).get("grade_id", "")
+
+
+def load(name: str, *, mini: bool = False):
+    notebook = nbformat.read(FIXTURES / f"{name}.ipynb", as_version=4)
+    if mini:  # without the sympy function: a hostile run then costs about half as much
+        notebook.cells = [c for c in notebook.cells if "critical_points" not in grade_id(c)]
+    return notebook
+
+
+def hostile(*, prepend: tuple[str, ...] = (), replace: dict[str, str] | None = None):
+    """The right student's notebook with extra cells after the set-up cell and answers replaced."""
+    notebook = load("correct", mini=True)
+    for cell in notebook.cells:
+        if replace and grade_id(cell) in replace:
+            cell.source = replace[grade_id(cell)]
+    extra = [nbformat.v4.new_code_cell(source) for source in prepend]
+    notebook.cells[2:2] = extra
+    return notebook
+
+
+def verify(tmp_path: Path, student, source=None, **kwargs) -> dict[str, CellCheck]:
+    """Lay the notebooks out as a course would and verify the student's one."""
+    course = tmp_path / "course"
+    source_path = course / "source" / "ps" / "ps.ipynb"
+    student_path = course / "submitted" / "s01" / "ps" / "ps.ipynb"
+    source_path.parent.mkdir(parents=True, exist_ok=True)
+    student_path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(source if source is not None else load("source", mini=True), source_path)
+    nbformat.write(student, student_path)
+    return verify_submission(student_path, source_path, **kwargs)
+
+
+def passed(checks: dict[str, CellCheck]) -> set[str]:
+    return {name for name, check in checks.items() if check.passed}
+
+
+# ---------------------------------------------------------------------------------------------
+# honest students
+
+
+def test_contract_functions_are_the_answer_cells():
+    assert contract_functions(SOURCE) == [
+        "secant_slope",
+        "central_difference",
+        "tangent_line",
+        "gradient_descent",
+        "critical_points",
+        "poly_derivative",
+    ]
+
+
+def test_honest_correct_student_passes_every_cell(tmp_path):
+    checks = verify(tmp_path, load("correct"), load("source"))
+    assert list(checks) == ALL_TESTS
+    failures = {name: check.message for name, check in checks.items() if not check.passed}
+    assert failures == {}
+    assert all(check.message == "" and check.tags == [] for check in checks.values())
+
+
+def test_honest_wrong_student_fails_the_right_cells_with_messages_and_tags(tmp_path):
+    checks = verify(tmp_path, load("wrong"), load("source"))
+    assert passed(checks) == {"test_tangent_line", "test_poly_derivative"}
+    expected = {
+        "test_secant_slope": ["negative-h"],
+        "test_central_difference": ["forward-difference"],
+        "test_gradient_descent": ["mutates-input"],  # the in-place update reached the test's w0
+        "test_critical_points": ["float-type"],  # sympy numbers crossed the wire as sympy
+    }
+    for name, tags in expected.items():
+        assert checks[name].tags == tags, checks[name]
+        assert checks[name].message.startswith("AssertionError: ")
+    assert "got -11.41" in checks["test_secant_slope"].message
+    assert "NegativeOne" in checks["test_critical_points"].message
+    assert "BEGIN HIDDEN TESTS" not in "".join(c.message for c in checks.values())
+
+
+def test_stub_errors_come_back_as_the_same_exception(tmp_path):
+    stub = "def secant_slope(f, x, h):\n    raise NotImplementedError()"
+    checks = verify(tmp_path, hostile(replace={"secant_slope": stub}))
+    assert checks["test_secant_slope"].message == "NotImplementedError"
+    assert passed(checks) == set(MINI_TESTS) - {"test_secant_slope"}
+
+
+# ---------------------------------------------------------------------------------------------
+# hostile students: no unearned pass
+
+WRONG_SECANT = "def secant_slope(f, x, h):\n    return 42.0"
+WRONG_CENTRAL = "def central_difference(f, x, h=1e-5):\n    return 0.0 * x"
+WRONG_POLY = "def poly_derivative(coeffs):\n    return np.zeros(1)"
+
+TRICKS = {
+    "replaced-builtins-abs": (
+        ("import builtins\nbuiltins.abs = lambda value: 0.0",),
+        {"secant_slope": WRONG_SECANT},
+    ),
+    "patched-comparison-helpers": (
+        (
+            "import math, numpy, numpy.testing\n"
+            "math.isclose = lambda *a, **k: True\n"
+            "numpy.allclose = lambda *a, **k: True\n"
+            "numpy.array_equal = lambda *a, **k: True\n"
+            "numpy.testing.assert_allclose = lambda *a, **k: None",
+        ),
+        {"central_difference": WRONG_CENTRAL, "poly_derivative": WRONG_POLY},
+    ),
+    "lying-objects": (
+        (
+            "class Liar:\n"
+            "    def __eq__(self, other): return True\n"
+            "    def __ne__(self, other): return False\n"
+            "    def __sub__(self, other): return Liar()\n"
+            "    __rsub__ = __sub__\n"
+            "    def __abs__(self): return 0.0\n"
+            "    def __lt__(self, other): return True\n"
+            "    def __float__(self): return 2.5\n"
+            "class LiarFloat(float):\n"
+            "    def __eq__(self, other): return True\n"
+            "    def __sub__(self, other): return 0.0\n"
+            "    def __abs__(self): return 0.0\n"
+            "class LiarArray(np.ndarray):\n"
+            "    def __eq__(self, other): return np.ones(1, bool)\n",
+        ),
+        {
+            "secant_slope": "def secant_slope(f, x, h):\n    return Liar()",
+            "central_difference": "def central_difference(f, x, h=1e-5):\n    return LiarFloat(0.5)",
+            "poly_derivative": "def poly_derivative(coeffs):\n    return np.zeros(2).view(LiarArray)",
+        },
+    ),
+    "custom-exception-handler-and-traceback": (
+        (
+            "ip = get_ipython()\n"
+            "ip.set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n"
+            "ip.showtraceback = lambda *args, **kwargs: None\n"
+            "ip._showtraceback = lambda *args, **kwargs: None",
+        ),
+        {"secant_slope": "def secant_slope(f, x, h):\n    raise NotImplementedError()"},
+    ),
+    "input-transformer": (
+        (
+            "def _hide_tests(lines):\n"
+            "    return ['pass\\n'] if any('assert' in line for line in lines) else lines\n"
+            "get_ipython().input_transformers_post.append(_hide_tests)\n"
+            "get_ipython().input_transformers_cleanup.append(_hide_tests)",
+        ),
+        {"secant_slope": WRONG_SECANT},
+    ),
+    "fake-protocol-messages-on-stdout": (
+        (
+            "import json, os, struct\n"
+            "fake = json.dumps({'op': 'return', 'id': 1, 'value': 11.41}).encode()\n"
+            "print(fake.decode())\n"
+            "os.write(1, struct.pack('>I', len(fake)) + fake)\n"
+            'print(\'{"passed": true, "grade_id": "test_secant_slope"}\')',
+        ),
+        {"secant_slope": WRONG_SECANT},
+    ),
+}
+
+
+@pytest.mark.parametrize("trick", list(TRICKS))
+def test_hostile_trick_earns_nothing(tmp_path, trick):
+    prepend, replace = TRICKS[trick]
+    checks = verify(tmp_path, hostile(prepend=prepend, replace=replace))
+    targeted = {f"test_{name}" for name in replace}
+    assert not (passed(checks) & targeted), {n: checks[n] for n in targeted}
+    # The functions the trick left alone are still judged on their merits.
+    assert passed(checks) == set(MINI_TESTS) - targeted, checks
+
+
+def test_exit_in_a_cell_or_a_call_fails_only_that_part(tmp_path):
+    checks = verify(
+        tmp_path,
+        hostile(
+            replace={
+                # os._exit while the cell runs: the cell is skipped on a restart
+                "secant_slope": "import os\nos._exit(3)\n\ndef secant_slope(f, x, h):\n"
+                "    return (f(x + h) - f(x)) / h",
+                # os._exit inside a call: that test fails, the next test gets a fresh process
+                "central_difference": "import os\n\ndef central_difference(f, x, h=1e-5):\n"
+                "    os._exit(4)",
+            }
+        ),
+    )
+    assert not checks["test_secant_slope"].passed
+    assert "NameError" in checks["test_secant_slope"].message
+    assert not checks["test_central_difference"].passed
+    assert passed(checks) == set(MINI_TESTS) - {"test_secant_slope", "test_central_difference"}
+
+
+def test_endless_loops_fail_only_their_cells(tmp_path):
+    checks = verify(
+        tmp_path,
+        hostile(
+            replace={
+                # a plain endless loop in a cell: stopped by the cell's time limit
+                "secant_slope": "while True:\n    pass\n\ndef secant_slope(f, x, h):\n"
+                "    return (f(x + h) - f(x)) / h",
+                # a loop that swallows the time-limit exception: the process is killed
+                "central_difference": "while True:\n    try:\n        while True:\n"
+                "            pass\n    except BaseException:\n        pass\n\n"
+                "def central_difference(f, x, h=1e-5):\n    return (f(x + h) - f(x - h)) / (2 * h)",
+                # an endless loop inside a call
+                "poly_derivative": "def poly_derivative(coeffs):\n    while True:\n        pass",
+            }
+        ),
+        cell_timeout=1.5,
+    )
+    for name in ("test_secant_slope", "test_central_difference", "test_poly_derivative"):
+        assert not checks[name].passed, checks[name]
+    assert "Timeout" in checks["test_poly_derivative"].message
+    assert passed(checks) == {"test_tangent_line", "test_gradient_descent"}
+
+
+@needs_bwrap
+def test_expected_values_cannot_be_read_from_the_course(tmp_path):
+    course_source = tmp_path / "course" / "source" / "ps" / "ps.ipynb"
+    candidates = [str(SOURCE.resolve()), str(course_source), "../../../source/ps/ps.ipynb"]
+    cheat = (
+        f"CANDIDATES = {candidates!r}\n\n"
+        "def secant_slope(f, x, h):\n"
+        "    # Answer right only when the hidden tests can be read (that is, when graded).\n"
+        "    for path in CANDIDATES:\n"
+        "        try:\n"
+        "            if 'BEGIN HIDDEN TESTS' in open(path).read():\n"
+        "                if h == 0:\n"
+        "                    raise ValueError('h == 0')\n"
+        "                return (f(x + h) - f(x)) / h\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return 0.0\n"
+    )
+    checks = verify(tmp_path, hostile(replace={"secant_slope": cheat}))
+    assert course_source.exists() and SOURCE.exists()
+    assert not checks["test_secant_slope"].passed
+    assert passed(checks) == set(MINI_TESTS) - {"test_secant_slope"}
+
+
+def test_the_proxy_is_no_way_into_the_test_process(tmp_path):
+    marks = {name: tmp_path / f"pwned-{name}" for name in ("eval", "exec", "handle", "srepr")}
+    attack = (
+        f"MARKS = { ({k: str(v) for k, v in marks.items()})!r}\n\n"
+        "def gradient_descent(grad, w0, lr=0.1, n_steps=100, tol=1e-8):\n"
+        "    import sympy\n"
+        "    channel = grad._channel  # the student's end of the pipe\n"
+        "    write = \"__import__('pathlib').Path({!r}).write_text('x')\"\n"
+        "    for name in ('eval', 'exec'):\n"
+        "        try:\n"
+        "            channel.call(name, (write.format(MARKS[name]),), {})\n"
+        "        except Exception:\n"
+        "            pass\n"
+        "    for handle in range(50):\n"
+        "        try:\n"
+        "            channel.call(handle, (write.format(MARKS['handle']),), {})\n"
+        "        except Exception:\n"
+        "            pass\n"
+        "    class Evil(sympy.Symbol):\n"
+        "        def _sympyrepr(self, printer):\n"
+        "            return write.format(MARKS['srepr'])\n"
+        "    return Evil('w'), Evil('h')\n"
+    )
+    checks = verify(tmp_path, hostile(replace={"gradient_descent": attack}))
+    assert not checks["test_gradient_descent"].passed
+    assert "invalid data" in checks["test_gradient_descent"].message
+    assert [name for name, path in marks.items() if path.exists()] == []
+    assert passed(checks) == set(MINI_TESTS) - {"test_gradient_descent"}
+
+
+def test_whole_verification_time_limit(tmp_path):
+    slow = "import time\n\ndef secant_slope(f, x, h):\n    time.sleep(30)"
+    checks = verify(tmp_path, hostile(replace={"secant_slope": slow}), timeout=6, cell_timeout=20)
+    assert list(checks) == MINI_TESTS
+    assert not any(check.passed for check in checks.values())
+    assert "did not reach this cell" in checks["test_poly_derivative"].message
+
+
+def test_broken_student_notebook_is_a_clear_error(tmp_path):
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json")
+    with pytest.raises(ValueError, match="broken.ipynb"):
+        verify_submission(broken, SOURCE)
+
+
+# ---------------------------------------------------------------------------------------------
+# the wire protocol on its own (in one process, two threads)
+
+
+@pytest.fixture
+def channels():
+    """Two connected channels; the second serves calls in a thread."""
+    a_to_b = os.pipe()
+    b_to_a = os.pipe()
+    caller = Channel(b_to_a[0], a_to_b[1])
+    server = Channel(a_to_b[0], b_to_a[1])
+    functions: dict[str, object] = {}
+    server.resolve_name = functions.get
+
+    def serve() -> None:
+        while True:
+            try:
+                message = server.receive()
+            except Exception:
+                return
+            if message["op"] == "call":
+                server.serve(message)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield caller, functions
+    for fd in (*a_to_b, *b_to_a):
+        os.close(fd)
+
+
+def test_values_round_trip_as_plain_data(channels):
+    caller, functions = channels
+    functions["echo"] = lambda value: value
+    x = sympy.Symbol("x")
+    values = [
+        float("nan"),
+        float("inf"),
+        -float("inf"),
+        2**80,
+        (1, "two", [3.5, None, True]),
+        {"a": 1, (1, 2): {3}},
+        frozenset({1, 2}),
+        1 + 2j,
+        np.float64(0.1),
+        np.int32(7),
+        np.arange(6, dtype=np.int16).reshape(2, 3),
+        np.array([[1.5, np.nan], [np.inf, -0.0]]),
+        np.array([True, False]),
+        np.zeros((0, 3)),
+        x**3 - 3 * x + sympy.Rational(1, 2),
+        sympy.sin(x) * sympy.exp(-x),
+        sympy.Symbol("w", positive=True),
+    ]
+    for value in values:
+        back = caller.call("echo", (value,), {})
+        assert type(back) is type(value)
+        if isinstance(value, np.ndarray):
+            assert back.dtype == value.dtype and back.shape == value.shape
+            np.testing.assert_array_equal(back, value)
+        elif isinstance(value, float) and value != value:
+            assert back != back
+        else:
+            assert back == value
+
+
+def test_callables_cross_in_both_directions(channels):
+    caller, functions = channels
+    seen = []
+
+    def grad(w):
+        seen.append(w.copy())
+        return 2 * w
+
+    def descend(g, w0, steps):
+        w = w0.copy()
+        for _ in range(steps):
+            w = w - 0.25 * g(w)
+        return w, lambda t: t * w[0]
+
+    functions["descend"] = descend
+    w, scale = caller.call("descend", (grad, np.array([4.0]), 3), {})
+    assert len(seen) == 3 and seen[0].tolist() == [4.0]
+    assert w.tolist() == [0.5]
+    assert scale(2.0) == 1.0  # a returned function, called later, runs on the other side
+
+
+def test_exceptions_and_in_place_changes_come_back(channels):
+    caller, functions = channels
+
+    class Custom(Exception):
+        pass
+
+    def fail(kind):
+        if kind == "value":
+            raise ValueError("h must not be zero")
+        if kind == "linalg":
+            raise np.linalg.LinAlgError("singular matrix")
+        raise Custom("not a built-in")
+
+    def scale_in_place(array, factor):
+        array *= factor
+
+    functions.update(fail=fail, scale_in_place=scale_in_place)
+    with pytest.raises(ValueError, match="h must not be zero"):
+        caller.call("fail", ("value",), {})
+    with pytest.raises(ValueError, match="LinAlgError: singular matrix"):
+        caller.call("fail", ("linalg",), {})
+    with pytest.raises(Exception, match="Custom: not a built-in") as raised:
+        caller.call("fail", ("custom",), {})
+    assert type(raised.value) is Exception  # the nearest built-in type
+    functions["leave"] = lambda: exit(3)
+    with pytest.raises(RuntimeError, match="SystemExit"):  # never a BaseException-only type
+        caller.call("leave", (), {})
+    with pytest.raises(NameError):
+        caller.call("missing", (), {})
+    array = np.array([1.0, 2.0])
+    caller.call("scale_in_place", (array,), {"factor": 3.0})
+    assert array.tolist() == [3.0, 6.0]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "__import__('os').system('true')",
+        "Symbol('x').__class__",
+        "sympify('x')",
+        "Add(Symbol('x'), eval('1'))",
+        "Integer(1)(2)",
+        "(lambda: 1)()",
+    ],
+)
+def test_srepr_parser_rejects_code(payload):
+    with pytest.raises(ProtocolError):
+        parse_srepr(payload)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"$t": "ndarray", "dtype": "|O", "shape": [1], "data": ""},
+        {"$t": "ndarray", "dtype": "<f8", "shape": [3], "data": "AAAAAAAAAAA="},
+        {"$t": "ndarray", "dtype": "<f8", "shape": [-1], "data": ""},
+        {"$t": "ndarray", "dtype": "<f8", "shape": [10**6, 10**6], "data": ""},
+        {"$t": "pickle", "v": "gASVAAAAAAAAAA=="},
+        {"$t": "ref", "id": 12345},
+        {"$t": "float", "v": "1e309"},
+    ],
+)
+def test_decoder_rejects_bad_data(data):
+    with pytest.raises(ProtocolError):
+        Channel(0, 1).decode(data)
+
+
+def test_decoder_limits_nesting():
+    data: object = 1.0
+    for _ in range(200):
+        data = [data]
+    with pytest.raises(ProtocolError):
+        Channel(0, 1).decode(data)
