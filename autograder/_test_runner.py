@@ -36,7 +36,7 @@ from autograder._student_runner import (
 
 STUDENT_RUNNER = Path(__file__).resolve().parent / "_student_runner.py"
 STARTUP_SECONDS = 60.0
-GRACE_SECONDS = 2.0
+GRACE_SECONDS = 1.0
 
 
 def _die_with_parent() -> None:

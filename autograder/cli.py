@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -134,10 +135,18 @@ def build_parser(load_external: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from autograder.gradebook import CourseError
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    # Ctrl-C (or SIGTERM) stops a run cleanly even when started with SIGINT ignored
+    # (a background job): what was saved stays saved, the next run resumes.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     # Import report/feedback/selfcheck only when that command is used.
     external = next((a for a in argv if a in EXTERNAL_COMMANDS), None)
     try:

@@ -22,14 +22,15 @@ import shutil
 import sys
 from pathlib import Path
 
-from autograder.report import ResultsError, cell_passed, load_results
+from autograder.report import TAG_PATTERN, ResultsError, cell_passed, load_results
 
-TAG_PATTERN = re.compile(r"\[tag: ([a-z0-9][a-z0-9-]*)\]")
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
 REDACTED = "[hidden test code removed]"
 #: Hidden-test lines shorter than this are too generic to redact (``pass``, ``)``...).
 MIN_REDACT_LENGTH = 8
+#: In a student's own answer only whole hidden lines at least this long are redacted.
+WHOLE_LINE_MIN = 20
 
 
 def tags_in(message: str) -> list[str]:
@@ -64,15 +65,21 @@ def hidden_test_lines(source_nb: Path) -> set[str]:
     return lines
 
 
-def redact(text: str, hidden: set[str]) -> str:
-    """``text`` with every line that contains hidden-test code (or its markers) replaced."""
+def redact(text: str, hidden: set[str], *, whole_lines: bool = False) -> str:
+    """``text`` with every line that holds hidden-test code (or its markers) replaced.
+
+    Messages are checked for hidden lines anywhere inside them. A student's own code is checked
+    only for whole, distinctive lines (``whole_lines``): short lines such as ``return T`` are
+    common to tests and answers alike and belong to the student.
+    """
     out = []
     for line in (text or "").splitlines():
         stripped = line.strip()
-        if "HIDDEN TESTS" in line or (stripped and any(h in line for h in hidden)):
-            out.append(REDACTED)
+        if whole_lines:
+            leak = stripped in hidden and len(stripped) >= WHOLE_LINE_MIN
         else:
-            out.append(line)
+            leak = bool(stripped) and any(h in line for h in hidden)
+        out.append(REDACTED if leak or "HIDDEN TESTS" in line else line)
     return "\n".join(out)
 
 
@@ -180,9 +187,11 @@ def render_feedback(result: dict, answers: list[tuple[str, str, str]], hidden: s
         parts.append("</ul>")
     parts.append("<h2>Your answers</h2>")
     if answers:
-        for grade_id, cell_type, source in answers:
+        for grade_id, _cell_type, source in answers:
             label = f"<h3>{html.escape(grade_id)}</h3>" if grade_id else ""
-            parts.append(f"{label}<pre>{html.escape(redact(source, hidden))}</pre>")
+            parts.append(
+                f"{label}<pre>{html.escape(redact(source, hidden, whole_lines=True))}</pre>"
+            )
     else:
         parts.append("<p>Your notebook could not be read, so your answers are not shown here.</p>")
     parts.append("</body></html>")

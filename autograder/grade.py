@@ -26,6 +26,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import stat
 import sys
 import tempfile
@@ -195,6 +196,9 @@ _worker: dict = {}
 def _worker_init(config, options: GradeOptions, lock, scratch_root: str) -> None:
     from multiprocessing.util import Finalize
 
+    # The main process decides when to stop; it terminates workers with SIGTERM.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _worker.update(config=config, options=options, lock=lock, scratch=Path(scratch_root))
     _worker["next_kernel"] = None
     Finalize(None, _worker_cleanup, exitpriority=10)
@@ -719,8 +723,17 @@ def grade_assignment(
                 stream.write(f"error: {result['error']}\n")
 
     ordered = [results[s] for s in sorted(results)]
-    if ordered:
-        res.write_grades_csv(course.root, assignment, ordered)
+    # grades.csv covers the whole class, also students this run did not touch (--student).
+    everyone = dict(results)
+    submitted = course.folder("submitted")
+    for folder in sorted(submitted.glob(f"*/{assignment}")) if submitted.is_dir() else []:
+        student = folder.parent.name
+        if student not in everyone:
+            stored = res.read_result(course.root, assignment, student)
+            if stored is not None:
+                everyone[student] = stored
+    if everyone:
+        res.write_grades_csv(course.root, assignment, [everyone[s] for s in sorted(everyone)])
     if progress:
         stream.write(summary_table(ordered, assignment))
         stream.flush()
@@ -752,9 +765,10 @@ def _run_pool(course, to_grade, sources, workers, options, isolation, bar):
                 )
             except BaseException:
                 # Interrupted (Ctrl-C) or failed: stop now instead of finishing queued work.
+                processes = list((getattr(pool, "_processes", None) or {}).values())
+                for process in processes:
+                    process.terminate()  # their kernels die with them (--die-with-parent)
                 pool.shutdown(wait=False, cancel_futures=True)
-                for process in list(getattr(pool, "_processes", {}).values()):
-                    process.terminate()
                 raise
     finally:
         gb.close()

@@ -21,6 +21,7 @@ import csv
 import html
 import json
 import math
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from pathlib import Path
 SCORED_STATUSES = ("graded", "timeout", "kernel-died")
 REQUIRED_KEYS = ("student", "assignment", "status", "score", "max_score", "cells")
 CELL_KEYS = ("grade_id", "points", "max_points")
+#: A misconception tag inside a failure message (the grader's convention).
+TAG_PATTERN = re.compile(r"\[tag: ([a-z0-9][a-z0-9-]*)\]")
 
 
 class ResultsError(ValueError):
@@ -155,12 +158,10 @@ class Analysis:
 
 
 def _tags_of(cell: dict) -> list[str]:
-    from autograder.feedback import tags_in  # one parser for tags, shared with feedback
-
     tags = cell.get("tags")
     if isinstance(tags, list) and tags:
         return [str(t) for t in tags]
-    return tags_in(cell.get("message") or "")
+    return TAG_PATTERN.findall(cell.get("message") or "")
 
 
 def analyse(results: list[dict], assignment: str) -> Analysis:
@@ -181,7 +182,7 @@ def analyse(results: list[dict], assignment: str) -> Analysis:
             if cell_passed(cell):
                 stats.passed += 1
             else:
-                message = (cell.get("message") or "").strip().splitlines()
+                message = TAG_PATTERN.sub("", cell.get("message") or "").strip().splitlines()
                 stats.messages[message[0] if message else "(no message)"] += 1
     tags: dict[str, TagStats] = {}
     for result in scored:
@@ -273,21 +274,24 @@ def _bar_png(labels: list[str], rates: list[float], title: str, xlabel: str, pat
     fig = new_figure(6.4, height, dpi=100)
     ax = fig.axes[0]
     y = list(range(len(labels)))
-    ax.barh(y, [100 * r for r in rates], color=COLORS["curve"])
+    ax.barh(y, [100 * r for r in rates], height=0.6, color=COLORS["curve"])
+    ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.set_yticks(y, labels)
-    ax.invert_yaxis()
     ax.set_xlim(0, 100)
     label_axes(ax, title, xlabel, "")
     path.write_bytes(figure_png(fig, compress_level=6))
 
 
 def _histogram_png(percentages: list[float], title: str, path: Path) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     from calcml.figures import COLORS, figure_png, label_axes, new_figure
 
     fig = new_figure(6.4, 3.2, dpi=100)
     ax = fig.axes[0]
     ax.hist(percentages, bins=[10 * i for i in range(11)], color=COLORS["curve"], edgecolor="white")
     ax.set_xlim(0, 100)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     label_axes(ax, title, "score (% of the maximum)", "submissions")
     path.write_bytes(figure_png(fig, compress_level=6))
 

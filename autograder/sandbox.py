@@ -39,6 +39,9 @@ _LIMITS_SCRIPT = Path(__file__).resolve().parent / "_limits.py"
 _PIDS_ROOT = Path("/sys/fs/cgroup/pids")
 _CGROUP_PREFIX = "calcml-sandbox-"
 
+PRIVATE_TMP_BYTES = 256 * 1024**2
+PRIVATE_SHM_BYTES = 64 * 1024**2
+
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _ETC_ENTRIES = (
     "alternatives",
@@ -203,7 +206,10 @@ def _bwrap_args(
         path = os.path.join("/etc", entry)
         if os.path.lexists(path):
             args += ["--ro-bind-try", path, path]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    # Private tmpfs mounts live in RAM outside RLIMIT_AS: give them a size.
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--size", str(PRIVATE_SHM_BYTES), "--tmpfs", "/dev/shm"]
+    args += ["--size", str(PRIVATE_TMP_BYTES), "--tmpfs", "/tmp"]
     ro = _python_paths()
     calcml = _calcml_dir()
     if calcml:
@@ -217,6 +223,11 @@ def _bwrap_args(
         if real != os.path.abspath(path):
             args += ["--symlink", real, os.path.abspath(path)]
     args += [
+        # The root is a tmpfs too: nothing may be written there (binds keep their own mode).
+        "--remount-ro",
+        "/",
+        "--remount-ro",
+        "/dev",
         "--chdir",
         os.path.realpath(workdir),
         "--setenv",

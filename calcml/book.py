@@ -26,7 +26,6 @@ import argparse
 import base64
 import copy
 import html
-import io
 import json
 import os
 import re
@@ -117,15 +116,6 @@ def _set_control(control, value) -> None:
         control.value = value
 
 
-def _compact_png(png: bytes) -> bytes:
-    """Re-encode a widget frame with full compression (widgets encode fast, pages want small)."""
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.open(io.BytesIO(png)).save(out, format="PNG", optimize=True)
-    return out.getvalue()
-
-
 @dataclass
 class Frame:
     label: str
@@ -144,7 +134,10 @@ class Sweep:
 def frame_sweeps(app) -> list[Sweep]:
     """Sweep up to ``MAX_SWEEPS`` controls of a FigureApp one at a time, the others left as set."""
     controls = [c for c in _leaf_controls(app.controls_box) if hasattr(c, "value")]
-    saved = [(c, c.index if hasattr(c, "index") and hasattr(c, "_options_labels") else c.value) for c in controls]
+    saved = [
+        (c, c.index if hasattr(c, "index") and hasattr(c, "_options_labels") else c.value)
+        for c in controls
+    ]
 
     def restore():
         for control, value in saved:
@@ -179,7 +172,7 @@ def frame_sweeps(app) -> list[Sweep]:
             is_start = value == current or (isinstance(value, tuple) and value[1] == current)
             if is_start:
                 sweep.start = len(sweep.frames)
-            sweep.frames.append(Frame(label, _compact_png(app.last_png), app.last_readout))
+            sweep.frames.append(Frame(label, app.last_png, app.last_readout))
         restore()
         app.refresh(full=True)
         if len(sweep.frames) >= 2:
@@ -220,7 +213,7 @@ def frames_html(app, sweeps: list[Sweep]) -> str:
             parts.append(
                 f'<figure class="calcml-frame" data-index="{i}" data-label="{html.escape(frame.label, quote=True)}">'
                 f'<img src="data:image/png;base64,{b64}" alt="{alt}"/>'
-                f'<figcaption><strong>{html.escape(frame.label)}</strong>'
+                f"<figcaption><strong>{html.escape(frame.label)}</strong>"
                 f'<pre class="calcml-frame-readout">{html.escape(frame.readout)}</pre></figcaption></figure>'
             )
         parts.append("</div></div>")
@@ -247,7 +240,9 @@ def enable_static_widgets() -> None:
     FigureApp._repr_mimebundle_ = _book_mimebundle
 
 
-STARTUP_HOOK = "import calcml.book as _calcml_book\n_calcml_book.enable_static_widgets()\ndel _calcml_book\n"
+STARTUP_HOOK = (
+    "import calcml.book as _calcml_book\n_calcml_book.enable_static_widgets()\ndel _calcml_book\n"
+)
 
 
 # ------------------------------------------------------------------------------------------
@@ -372,7 +367,9 @@ def write_sources(executed: dict[str, dict], src: Path) -> list[tuple[str, str]]
         (src / path.name).write_text(json.dumps(nb, indent=1), encoding="utf-8")
     intro = (BOOK_CONFIG / "intro.md").read_text(encoding="utf-8").strip()
     entries = "\n".join(stem for stem, _ in pages)
-    (src / "index.md").write_text(INDEX_TEMPLATE.format(intro=intro, entries=entries), encoding="utf-8")
+    (src / "index.md").write_text(
+        INDEX_TEMPLATE.format(intro=intro, entries=entries), encoding="utf-8"
+    )
     return pages
 
 
@@ -392,12 +389,23 @@ def mathjax_dir(cache: Path) -> Path:
     prefix.mkdir(parents=True, exist_ok=True)
     print(f"book: installing MathJax {MATHJAX_VERSION} from npm into {prefix}", flush=True)
     proc = subprocess.run(
-        [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--silent", f"mathjax@{MATHJAX_VERSION}"],
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(prefix),
+            "--no-audit",
+            "--no-fund",
+            "--silent",
+            f"mathjax@{MATHJAX_VERSION}",
+        ],
         capture_output=True,
         text=True,
     )
     if proc.returncode != 0 or not (es5 / "tex-chtml.js").is_file():
-        raise BookError(f"npm install mathjax@{MATHJAX_VERSION} failed: {proc.stderr.strip()[-500:]}")
+        raise BookError(
+            f"npm install mathjax@{MATHJAX_VERSION} failed: {proc.stderr.strip()[-500:]}"
+        )
     return es5
 
 
@@ -451,17 +459,23 @@ def build(
     problems: list[str] = []
     with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(notebooks)))) as pool:
         futures = [pool.submit(_execute, str(p), timeout) for p in notebooks]
-        for notebook, future in zip(notebooks, futures):
+        for notebook, future in zip(notebooks, futures, strict=True):
             name = f"{course_dir.name}/{notebook.name}"
             try:
                 path_str, nb, elapsed = future.result()
-            except Exception as exc:  # the kernel died, a cell timed out, the file is not a notebook
-                problems.append(f"{name}: execution failed: {type(exc).__name__}: {str(exc).strip()[:300]}")
+            except (
+                Exception
+            ) as exc:  # the kernel died, a cell timed out, the file is not a notebook
+                problems.append(
+                    f"{name}: execution failed: {type(exc).__name__}: {str(exc).strip()[:300]}"
+                )
                 continue
             problems += output_problems(nb, name)
             static, skipped = make_static(nb)
             if skipped:
-                print(f"book: warning: {name}: {skipped} widget frame(s) left out (the widget raised an error)")
+                print(
+                    f"book: warning: {name}: {skipped} widget frame(s) left out (the widget raised an error)"
+                )
             executed[path_str] = static
             seconds[Path(path_str).name] = elapsed
             print(f"book: executed {name} in {elapsed:.1f} s", flush=True)
@@ -469,22 +483,45 @@ def build(
         raise BookError("the notebooks do not run cleanly:\n  " + "\n  ".join(problems))
     t_exec = time.perf_counter() - t0
     pages = write_sources(executed, work / "src")
+    t_sphinx = time.perf_counter()
     run_sphinx(work / "src", out, work / "doctrees")
+    print(
+        f"book: sphinx rendered {len(pages) + 1} pages in {time.perf_counter() - t_sphinx:.1f} s",
+        flush=True,
+    )
     shutil.copytree(mathjax, out / "_static" / "mathjax", dirs_exist_ok=True)
     leaks = external_references(out)
     if leaks:
         raise BookError("the site references external resources:\n  " + "\n  ".join(leaks[:20]))
     total = time.perf_counter() - t0
-    return {"pages": pages, "execute_seconds": seconds, "execute_total": t_exec, "total_seconds": total, "out": str(out)}
+    return {
+        "pages": pages,
+        "execute_seconds": seconds,
+        "execute_total": t_exec,
+        "total_seconds": total,
+        "out": str(out),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m calcml.book", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--course-dir", type=Path, default=REPO / "course", help="folder of chapter notebooks")
-    parser.add_argument("--out", type=Path, default=REPO / "_build" / "html", help="where the site goes")
-    parser.add_argument("--work", type=Path, default=REPO / "_build" / "book-work", help="scratch folder")
-    parser.add_argument("--cache", type=Path, default=REPO / "_build" / ".cache", help="MathJax cache folder")
-    parser.add_argument("--jobs", type=int, default=2, help="notebooks executed at once (default 2)")
+    parser = argparse.ArgumentParser(
+        prog="python -m calcml.book", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--course-dir", type=Path, default=REPO / "course", help="folder of chapter notebooks"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=REPO / "_build" / "html", help="where the site goes"
+    )
+    parser.add_argument(
+        "--work", type=Path, default=REPO / "_build" / "book-work", help="scratch folder"
+    )
+    parser.add_argument(
+        "--cache", type=Path, default=REPO / "_build" / ".cache", help="MathJax cache folder"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="notebooks executed at once (default 2)"
+    )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per cell")
     args = parser.parse_args(argv)
     try:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import tomllib
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -75,15 +80,19 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject(env_spec, pypr
     from_pyproject = {_key(p) for p in pyproject["project"]["dependencies"]}
     missing = sorted(from_pyproject - from_env)
     extra = sorted(from_env - from_pyproject)
-    assert not missing and not extra, f"only in pyproject.toml: {missing}; only in environment.yml: {extra}"
+    assert not missing and not extra, (
+        f"only in pyproject.toml: {missing}; only in environment.yml: {extra}"
+    )
 
 
 def test_pyproject_extras_used_by_make_test_exist(pyproject):
     extras = pyproject["project"]["optional-dependencies"]
     assert {"test", "book"} <= set(extras), set(extras)
-    for name, requirements in extras.items():
+    for requirements in extras.values():
         for requirement in requirements:
             Requirement(requirement)  # raises on a malformed entry
     # the tests themselves need yaml; the book needs its site builder
     assert "pyyaml" in {canonicalize_name(Requirement(r).name) for r in extras["test"]}
-    assert {"sphinx", "myst-nb", "sphinx-book-theme"} <= {canonicalize_name(Requirement(r).name) for r in extras["book"]}
+    assert {"sphinx", "myst-nb", "sphinx-book-theme"} <= {
+        canonicalize_name(Requirement(r).name) for r in extras["book"]
+    }

@@ -151,9 +151,17 @@ class CriticalPointExplorer(FigureApp):
         self.presets = dict(PRESETS)
         if functions:
             for name, expr in functions.items():
-                self.presets[name] = Preset(
-                    name, sp.sympify(expr).subs(sp.Symbol("x"), X), (-2.0, 2.0)
-                )
+                try:
+                    parsed = sp.sympify(expr).subs(sp.Symbol("x"), X)
+                except (sp.SympifyError, TypeError) as err:
+                    raise ValueError(
+                        f"critical_point_explorer: cannot read function {name!r}: {err}"
+                    ) from err
+                if not parsed.is_polynomial(X) or parsed.free_symbols - {X}:
+                    raise ValueError(
+                        f"critical_point_explorer: function {name!r} = {expr!r} must be a polynomial in x"
+                    )
+                self.presets[name] = Preset(name, parsed, (-2.0, 2.0))
         if function not in self.presets:
             raise ValueError(
                 f"critical_point_explorer: unknown function {function!r}; choose one of {list(self.presets)}"
@@ -162,7 +170,8 @@ class CriticalPointExplorer(FigureApp):
             options=[(p.label, k) for k, p in self.presets.items()],
             value=function,
             description="f(x)",
-            layout=widgets.Layout(width="360px"),
+            style={"description_width": "70px"},
+            layout=widgets.Layout(width="460px"),
         )
         lo, hi = self.presets[function].xlim
         self.cursor = widgets.FloatSlider(
@@ -172,7 +181,8 @@ class CriticalPointExplorer(FigureApp):
             step=0.02,
             description="cursor x",
             continuous_update=True,
-            style={"description_width": "initial"},
+            style={"description_width": "70px"},
+            layout=widgets.Layout(width="460px"),
         )
         self._suppress = False
         self._static_key = None

@@ -165,8 +165,9 @@ class DescentStepper1D(FigureApp):
         self.steps_slider = widgets.IntSlider(
             value=int(steps), min=0, max=self.MAX_STEPS, description="steps", continuous_update=True
         )
-        for s in (self.lr_slider, self.start_slider, self.steps_slider):
-            s.style = {"description_width": "initial"}
+        for control in (self.chooser, self.lr_slider, self.start_slider, self.steps_slider):
+            control.style = {"description_width": "110px"}
+            control.layout.width = "460px"  # aligned labels, and a slider long enough to aim
         self._suppress = False
         self._configure_sliders(spec, lr, start)
         self._static_key = None

@@ -372,7 +372,14 @@ class DescentPlayground2D(FigureApp):
         if p.name == "saddle":
             rule = "curvature +2 along x but −2 along y: descent slides off along y"
         elif p.quadratic:
-            rule = f"largest curvature L = {L:g}, so 2/L = {2 / L:.4g}: η = {lr:.4g} is {'below' if lr < 2 / L else 'above'} it"
+            limit = 2 / L
+            if math.isclose(lr, limit, rel_tol=1e-9):
+                where = (
+                    "exactly at it: the steepest direction flips sign each step without shrinking"
+                )
+            else:
+                where = f"{'below' if lr < limit else 'above'} it"
+            rule = f"largest curvature L = {L:g}, so 2/L = {limit:.4g}: η = {lr:.4g} is {where}"
         else:
             rule = f"curvature varies; at the minimum L ≈ {L:.1f}, so 2/L ≈ {2 / L:.4f}"
         steps_taken = len(run.path) - 1

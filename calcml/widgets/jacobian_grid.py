@@ -167,7 +167,7 @@ class JacobianGridView(FigureApp):
         label_axes(
             self.ax_map, "Its image under F", "(F₁(p + δ) − F₁(p)) / r", "(F₂(p + δ) − F₂(p)) / r"
         )
-        label_axes(self.ax_lin, "Its image under the Jacobian J(p)", "(J δ)₁ / r", "(J δ)₂ / r")
+        label_axes(self.ax_lin, "Its image under J(p)", "(J δ)₁ / r", "(J δ)₂ / r")
         self.ax_lin.legend(loc="upper left", fontsize=7, framealpha=0.85)
         for ax in (self.ax_map, self.ax_lin):  # the square itself, for comparing areas
             ax.plot([-1, 1, 1, -1, -1], [-1, -1, 1, 1, -1], ls=":", color=COLORS["muted"], lw=1.2)

@@ -239,12 +239,14 @@ class LimitExplorer(FigureApp):
             options=[(f"{k}: {v.label}", k) for k, v in self.functions.items()],
             value=function,
             description="f(x)",
-            layout=widgets.Layout(width="420px"),
         )
         self.a_slider = widgets.FloatSlider(
             value=start_a, min=-3.0, max=3.0, step=0.25, description="a", continuous_update=False
         )  # moving a redraws the whole figure: update on release, not on every pixel of a drag
         self.delta_slider = log_slider("δ (distance)", delta, -6, 0)
+        for control in (self.chooser, self.a_slider, self.delta_slider):
+            control.style = {"description_width": "110px"}
+            control.layout.width = "480px"  # aligned labels, and a slider long enough to aim
         self._suppress = False
         self._static_key = None
 

@@ -81,7 +81,7 @@ class QuadraticFormExplorer(FigureApp):
             norm=TwoSlopeNorm(0.0, -vmax, vmax),
             interpolation="bilinear",
         )
-        fig.colorbar(self.surface, ax=self.ax_map, shrink=0.8, label="f = ½ xᵀHx")
+        fig.colorbar(self.surface, ax=self.ax_map, shrink=0.8, label="f")
         label_axes(self.ax_map, "Level sets of f = ½ xᵀHx", "x₁", "x₂")
         self.ax_map.set_aspect("equal")
         self.ax_map.set_xlim(-EXTENT, EXTENT)

@@ -80,7 +80,9 @@ class GradedAssignment:
     log: str
     seconds: float
     test_cells: dict[str, float]  # grade_id -> max points (autograded test cells only)
-    results: dict[str, dict[str, CellResult]] = field(default_factory=dict)  # student -> cell -> result
+    results: dict[str, dict[str, CellResult]] = field(
+        default_factory=dict
+    )  # student -> cell -> result
 
     def cells_of(self, function: str) -> list[str]:
         return [g for g in self.test_cells if g.startswith(f"test_{function}")]
@@ -142,7 +144,9 @@ def load_spec(path: Path) -> AssignmentSpec:
                         f"{path.name}: {kind}[{function!r}][{index}] ({label}) does not define {function}()"
                     )
                 if not correct and not TAG_RE.fullmatch(f"[tag: {label}]"):
-                    raise VariantsError(f"{path.name}: WRONG[{function!r}][{index}]: bad tag {label!r}")
+                    raise VariantsError(
+                        f"{path.name}: WRONG[{function!r}][{index}]: bad tag {label!r}"
+                    )
                 variants.append(
                     Variant(function, correct, label, source, _student_id(function, correct, index))
                 )
@@ -255,7 +259,9 @@ def prepare_submissions(spec: AssignmentSpec, course: Path, env: dict[str, str])
         nbformat.write(nb, folder / nb_name)
 
 
-def read_results(spec: AssignmentSpec, course: Path, students: list[str]) -> dict[str, dict[str, CellResult]]:
+def read_results(
+    spec: AssignmentSpec, course: Path, students: list[str]
+) -> dict[str, dict[str, CellResult]]:
     from nbgrader.api import Gradebook, MissingEntry
 
     nb_name = spec.name
@@ -271,7 +277,9 @@ def read_results(spec: AssignmentSpec, course: Path, students: list[str]) -> dic
             cells = {}
             for grade in graded.grades:
                 score = grade.score if grade.score is not None else 0.0
-                cells[grade.name] = CellResult(float(score), float(grade.max_score), outputs.get(grade.name, ""))
+                cells[grade.name] = CellResult(
+                    float(score), float(grade.max_score), outputs.get(grade.name, "")
+                )
             results[student] = cells
     return results
 
@@ -294,7 +302,9 @@ def _cell_outputs(path: Path) -> dict[str, str]:
     return out
 
 
-def grade_all(specs: list[AssignmentSpec], scratch: Path, repo: Path = REPO) -> dict[str, GradedAssignment]:
+def grade_all(
+    specs: list[AssignmentSpec], scratch: Path, repo: Path = REPO
+) -> dict[str, GradedAssignment]:
     """Prepare every assignment in its own scratch course, then autograde them concurrently."""
 
     def run(spec: AssignmentSpec) -> GradedAssignment:
@@ -305,10 +315,14 @@ def grade_all(specs: list[AssignmentSpec], scratch: Path, repo: Path = REPO) -> 
         start = time.perf_counter()
         proc = nbgrader(["autograde", spec.name, "--log-level=WARN"], course, env, check=False)
         seconds = time.perf_counter() - start
-        source_nb = nbformat.read(course / "source" / spec.name / f"{spec.name}.ipynb", as_version=4)
+        source_nb = nbformat.read(
+            course / "source" / spec.name / f"{spec.name}.ipynb", as_version=4
+        )
         tests = autograded_test_cells(source_nb)
         students = [REFERENCE, BLANK, *(v.student for v in spec.variants)]
-        graded = GradedAssignment(spec, course, proc.returncode, proc.stdout + proc.stderr, seconds, tests)
+        graded = GradedAssignment(
+            spec, course, proc.returncode, proc.stdout + proc.stderr, seconds, tests
+        )
         graded.results = read_results(spec, course, students)
         return graded
 
@@ -344,7 +358,9 @@ def judge(graded: GradedAssignment, v: Variant) -> list[str]:
             problems.append(f"{v.function}: wrong variant {v.label!r} kept full marks on {own}")
         elif not any(v.label in cells[gid].tags for gid in lost):
             seen = sorted({t for gid in lost for t in cells[gid].tags})
-            problems.append(f"{v.function}: expected [tag: {v.label}] in the failure output, saw tags {seen}")
+            problems.append(
+                f"{v.function}: expected [tag: {v.label}] in the failure output, saw tags {seen}"
+            )
     return problems
 
 
@@ -357,7 +373,9 @@ def table(graded: GradedAssignment) -> str:
         accepted = sum(not judge(graded, v) for v in right)
         rows.append((function, f"{caught}/{len(wrong)}", f"{accepted}/{len(right)}"))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = [f"{graded.spec.name}: autograde of {len(graded.results)} submissions took {graded.seconds:.1f} s"]
+    lines = [
+        f"{graded.spec.name}: autograde of {len(graded.results)} submissions took {graded.seconds:.1f} s"
+    ]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     return "\n".join(lines)
 

@@ -302,17 +302,16 @@ WRONG = {
                     n = len(x)
                     H = np.zeros((n, n))
                     for i in range(n):
-                        for j in range(n):
-                            x[i] += h
-                            x[j] += h
-                            a = f(x)
-                            x[j] -= 2 * h
-                            b = f(x)
-                            x[i] -= 2 * h
-                            d = f(x)
-                            x[j] += 2 * h
-                            c = f(x)
-                            H[i, j] = (a - b - c + d) / (4 * h * h)
+                        fx = f(x)
+                        x[i] += h
+                        up = f(x)
+                        x[i] -= 2 * h  # ... and never moved back by h
+                        down = f(x)
+                        H[i, i] = (up - 2 * fx + down) / h**2
+                    for i in range(n):
+                        for j in range(i + 1, n):
+                            ei, ej = h * np.eye(n)[i], h * np.eye(n)[j]
+                            H[i, j] = H[j, i] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h * h)
                     return H
                 """
             ),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import html
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder.cli import main
@@ -91,7 +94,8 @@ def build_course(root: Path) -> None:
         ),
         # A message that (wrongly) carries hidden test source must still not reach the page.
         "carol": (
-            "return 0.0  # carol-zero",
+            # ... and an answer that happens to hold a hidden line is shown without it
+            "secret_points = [0.25, 1.5, -3.0]\n    return 0.0  # carol-zero",
             False,
             "AssertionError: hidden-exp-check\n### BEGIN HIDDEN TESTS\n    "
             + HIDDEN_LINES[0]
@@ -106,6 +110,7 @@ def build_course(root: Path) -> None:
         folder.mkdir(parents=True)
         nbformat.write(student_notebook(body), folder / f"{ASSIGNMENT}.ipynb")
         (folder / "timestamp.txt").write_text("2026-11-24 22:00:00.000000 UTC")
+        (folder / "submission_secret.txt").write_text(f"secret-of-{student}")
         (results / f"{student}.json").write_text(json.dumps(result(student, passed, message)))
 
 
@@ -166,3 +171,39 @@ def test_ungradable_submission_gets_a_page_with_the_error(tmp_path):
     assert main(["--course-dir", str(tmp_path), "feedback", ASSIGNMENT]) == 0
     page = (tmp_path / "feedback" / "dave" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "could not be graded" in page and "is empty" in page
+
+
+@pytest.mark.nbgrader
+def test_nbgrader_release_feedback_hands_out_the_pages(tmp_path, jupyter_env):
+    from nbgrader.utils import notebook_hash
+
+    course = tmp_path / "course"
+    course.mkdir()
+    build_course(course)
+    (course / "nbgrader_config.py").write_text(
+        'c = get_config()\nc.CourseDirectory.course_id = "feedback-test"\n'
+    )
+    assert main(["--course-dir", str(course), "feedback", ASSIGNMENT]) == 0
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "nbgrader"),
+            "release_feedback",
+            ASSIGNMENT,
+            f"--Exchange.root={exchange}",
+        ],
+        cwd=course,
+        env=jupyter_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    released = exchange / "feedback-test" / "feedback"
+    for student in ("alice", "bob", "carol"):
+        name = notebook_hash(secret=f"secret-of-{student}", notebook_id=ASSIGNMENT) + ".html"
+        page = course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+        assert (released / name).read_text() == page.read_text(), (
+            f"{student}'s feedback was not released"
+        )

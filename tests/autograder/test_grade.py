@@ -75,6 +75,11 @@ def test_honest_submission_gets_full_marks(graded):
     )
 
 
+def test_unanswered_written_answer_scores_zero_without_review(graded):
+    manual = graded["results"]["blank"]["manual"]
+    assert manual and not any(m["needs_manual_grade"] for m in manual)
+
+
 @pytest.mark.parametrize("student", ["blank", "wrong"])
 def test_blank_and_wrong_submissions_score_zero(graded, student):
     result = graded["results"][student]

@@ -393,3 +393,31 @@ def test_limits_defaults():
     assert limits.file_size_bytes == 64 * 1024**2
     assert limits.open_files == 256
     assert resource.RLIM_INFINITY != limits.memory_bytes
+
+
+@needs_bwrap
+def test_private_tmp_is_capped_and_the_root_is_read_only(course):
+    code = """
+        import errno
+        for path in ("/planted", "/dev/planted"):
+            try:
+                open(path, "w").close()
+                print(path, "written")
+            except OSError:
+                print(path, "refused")
+        chunk = b"x" * (16 * 1024**2)
+        try:
+            with open("/tmp/filler", "wb") as handle:
+                for _ in range(64):  # 1 GiB, more than the private /tmp holds
+                    handle.write(chunk)
+            print("tmp unbounded")
+        except OSError as error:
+            print("tmp full" if error.errno == errno.ENOSPC else error)
+    """
+    limits = Limits(file_size_bytes=2 * 1024**3)
+    result = run_python(code, course["workdir"], limits=limits)
+    assert result.stdout.decode().split("\n")[:3] == [
+        "/planted refused",
+        "/dev/planted refused",
+        "tmp full",
+    ], result.stderr

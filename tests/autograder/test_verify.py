@@ -127,13 +127,19 @@ def test_stub_errors_come_back_as_the_same_exception(tmp_path):
 # hostile students: no unearned pass
 
 WRONG_SECANT = "def secant_slope(f, x, h):\n    return 42.0"
+# Right except for a negative h, which only the test's abs(...) < tol check catches.
+ABS_BUG_SECANT = (
+    "import math\n\ndef secant_slope(f, x, h):\n"
+    "    if h == 0:\n        raise ValueError('h == 0')\n"
+    "    return (f(x + h) - f(x)) / math.fabs(h)"
+)
 WRONG_CENTRAL = "def central_difference(f, x, h=1e-5):\n    return 0.0 * x"
 WRONG_POLY = "def poly_derivative(coeffs):\n    return np.zeros(1)"
 
 TRICKS = {
     "replaced-builtins-abs": (
         ("import builtins\nbuiltins.abs = lambda value: 0.0",),
-        {"secant_slope": WRONG_SECANT},
+        {"secant_slope": ABS_BUG_SECANT},
     ),
     "patched-comparison-helpers": (
         (
@@ -157,15 +163,13 @@ TRICKS = {
             "    def __float__(self): return 2.5\n"
             "class LiarFloat(float):\n"
             "    def __eq__(self, other): return True\n"
-            "    def __sub__(self, other): return 0.0\n"
-            "    def __abs__(self): return 0.0\n"
-            "class LiarArray(np.ndarray):\n"
-            "    def __eq__(self, other): return np.ones(1, bool)\n",
+            "    def __sub__(self, other): return LiarFloat(0.0)\n"
+            "    def __abs__(self): return 0.0\n",
         ),
         {
-            "secant_slope": "def secant_slope(f, x, h):\n    return Liar()",
-            "central_difference": "def central_difference(f, x, h=1e-5):\n    return LiarFloat(0.5)",
-            "poly_derivative": "def poly_derivative(coeffs):\n    return np.zeros(2).view(LiarArray)",
+            "secant_slope": "def secant_slope(f, x, h):\n"
+            "    if h == 0:\n        raise ValueError('h == 0')\n"
+            "    return Liar() if h < 0 else LiarFloat(0.5)",
         },
     ),
     "custom-exception-handler-and-traceback": (
@@ -245,7 +249,7 @@ def test_endless_loops_fail_only_their_cells(tmp_path):
                 "poly_derivative": "def poly_derivative(coeffs):\n    while True:\n        pass",
             }
         ),
-        cell_timeout=1.5,
+        cell_timeout=1.0,
     )
     for name in ("test_secant_slope", "test_central_difference", "test_poly_derivative"):
         assert not checks[name].passed, checks[name]
@@ -309,7 +313,7 @@ def test_the_proxy_is_no_way_into_the_test_process(tmp_path):
 
 def test_whole_verification_time_limit(tmp_path):
     slow = "import time\n\ndef secant_slope(f, x, h):\n    time.sleep(30)"
-    checks = verify(tmp_path, hostile(replace={"secant_slope": slow}), timeout=6, cell_timeout=20)
+    checks = verify(tmp_path, hostile(replace={"secant_slope": slow}), timeout=4, cell_timeout=20)
     assert list(checks) == MINI_TESTS
     assert not any(check.passed for check in checks.values())
     assert "did not reach this cell" in checks["test_poly_derivative"].message
@@ -348,7 +352,10 @@ def channels():
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield caller, functions
-    for fd in (*a_to_b, *b_to_a):
+    os.close(a_to_b[1])  # the server reads end-of-file and stops before its fds are reused
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    for fd in (a_to_b[0], *b_to_a):
         os.close(fd)
 
 

@@ -36,14 +36,18 @@ class LineApp(FigureApp):
     """A tiny FigureApp: a line y = slope * x whose slope and colour are controls."""
 
     def __init__(self):
-        self.slope = widgets.FloatSlider(value=1.0, min=-2.0, max=2.0, step=0.5, description="slope")
+        self.slope = widgets.FloatSlider(
+            value=1.0, min=-2.0, max=2.0, step=0.5, description="slope"
+        )
         self.colour = widgets.Dropdown(options=["blue", "red"], value="blue", description="colour")
         fig = new_figure(3, 2)
         self.ax = fig.axes[0]
         self.ax.set_xlim(-1, 1)
         self.ax.set_ylim(-2, 2)
         (self.line,) = self.ax.plot([-1, 1], [-1, 1], animated=True)
-        super().__init__(fig, [self.slope, self.colour], dynamic_artists=[self.line], caption="a line through 0")
+        super().__init__(
+            fig, [self.slope, self.colour], dynamic_artists=[self.line], caption="a line through 0"
+        )
 
     def update_figure(self):
         self.line.set_data([-1, 1], [-self.slope.value, self.slope.value])
@@ -63,7 +67,9 @@ def test_frame_sweeps_cover_each_control_and_restore_it():
     readouts = [f.readout for f in slope.frames]
     assert len(set(readouts)) == len(readouts) >= 5
     assert slope.frames[slope.start].readout.startswith("slope = +0.50")
-    assert slope.frames[0].readout.startswith("slope = -2.00") and slope.frames[-1].readout.startswith("slope = +2.00")
+    assert slope.frames[0].readout.startswith("slope = -2.00") and slope.frames[
+        -1
+    ].readout.startswith("slope = +2.00")
     assert [f.readout.split(", ")[1] for f in sweeps[1].frames] == ["colour = blue", "colour = red"]
     assert len({f.png for f in slope.frames}) == len(slope.frames)  # each frame is drawn anew
     assert (app.slope.value, app.colour.value) == (0.5, "blue")  # the controls are put back
@@ -88,8 +94,14 @@ def test_make_static_replaces_widget_views():
             {
                 "cell_type": "code",
                 "outputs": [
-                    {"output_type": "display_data", "data": {book.WIDGET_VIEW: {"model_id": "x"}, "text/plain": "VBox()"}},
-                    {"output_type": "display_data", "data": {book.WIDGET_VIEW: {}, "text/html": "<p>quiz</p>"}},
+                    {
+                        "output_type": "display_data",
+                        "data": {book.WIDGET_VIEW: {"model_id": "x"}, "text/plain": "VBox()"},
+                    },
+                    {
+                        "output_type": "display_data",
+                        "data": {book.WIDGET_VIEW: {}, "text/html": "<p>quiz</p>"},
+                    },
                 ],
             }
         ],
@@ -103,7 +115,9 @@ def test_make_static_replaces_widget_views():
 
 
 def test_external_reference_scan_catches_scripts_styles_and_fonts(tmp_path):
-    (tmp_path / "ok.html").write_text('<a href="https://example.org">a link is fine</a><script src="_static/x.js"></script>')
+    (tmp_path / "ok.html").write_text(
+        '<a href="https://example.org">a link is fine</a><script src="_static/x.js"></script>'
+    )
     (tmp_path / "bad.html").write_text(
         '<script src="https://cdn.example/require.js"></script><link rel="stylesheet" href="//fonts.example/css">'
     )
@@ -116,9 +130,27 @@ def test_external_reference_scan_catches_scripts_styles_and_fonts(tmp_path):
 def test_output_problems_names_notebook_and_cell():
     nb = {
         "cells": [
-            {"cell_type": "code", "outputs": [{"output_type": "stream", "name": "stdout", "text": "fine"}]},
-            {"cell_type": "code", "outputs": [{"output_type": "error", "ename": "ValueError", "evalue": "bad", "traceback": []}]},
-            {"cell_type": "code", "outputs": [{"output_type": "stream", "name": "stderr", "text": "UserWarning: hmm\n"}]},
+            {
+                "cell_type": "code",
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": "fine"}],
+            },
+            {
+                "cell_type": "code",
+                "outputs": [
+                    {
+                        "output_type": "error",
+                        "ename": "ValueError",
+                        "evalue": "bad",
+                        "traceback": [],
+                    }
+                ],
+            },
+            {
+                "cell_type": "code",
+                "outputs": [
+                    {"output_type": "stream", "name": "stderr", "text": "UserWarning: hmm\n"}
+                ],
+            },
         ]
     }
     assert book.output_problems(nb, "course/09-x.ipynb") == [
@@ -173,14 +205,34 @@ def figure_outputs(nb: dict) -> int:
 def site(tmp_path_factory):
     bwrap = shutil.which("bwrap")
     if bwrap is None:
-        pytest.fail("bubblewrap (bwrap) is needed to prove the build is offline: run `make system-deps`")
+        pytest.fail(
+            "bubblewrap (bwrap) is needed to prove the build is offline: run `make system-deps`"
+        )
     root = tmp_path_factory.mktemp("book")
     cache = root / "cache"
     book.mathjax_dir(cache)  # the one registry download (npm), before the network goes away
     out, work = root / "html", root / "work"
     cmd = [
-        bwrap, "--bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "--die-with-parent", "--",
-        sys.executable, "-m", "calcml.book", "--out", str(out), "--work", str(work), "--cache", str(cache),
+        bwrap,
+        "--bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--unshare-net",
+        "--die-with-parent",
+        "--",
+        sys.executable,
+        "-m",
+        "calcml.book",
+        "--out",
+        str(out),
+        "--work",
+        str(work),
+        "--cache",
+        str(cache),
     ]
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
@@ -217,7 +269,9 @@ def test_chapter_page_holds_its_figures_and_no_error(site, chapter):
     executed = json.loads((src / f"{chapter}.ipynb").read_text())
     expected = figure_outputs(executed)
     content_imgs = [i for i in tags.imgs if i.get("src", "").startswith("data:image/png")]
-    assert len(content_imgs) >= expected > 0 or expected == 0, f"{chapter}: {len(content_imgs)} images, expected {expected}"
+    assert len(content_imgs) >= expected > 0 or expected == 0, (
+        f"{chapter}: {len(content_imgs)} images, expected {expected}"
+    )
     for img in tags.imgs:
         assert (img.get("alt") or "").strip(), f"{chapter}: an image has no alt text"
     for marker in ("Traceback", "output stderr", "output error", "This widget hit an error"):
@@ -250,12 +304,16 @@ def test_welcome_page_turns_its_widget_into_frames(site):
 @pytest.mark.slow
 def test_site_references_nothing_external(site):
     out, _ = site
-    pattern = re.compile(r"""<(script|link|img|iframe|source)\b[^>]*\b(src|href)\s*=\s*["']([^"']*)""", re.I)
+    pattern = re.compile(
+        r"""<(script|link|img|iframe|source)\b[^>]*\b(src|href)\s*=\s*["']([^"']*)""", re.I
+    )
     for page in out.rglob("*.html"):
         for tag, _attr, url in pattern.findall(page.read_text(encoding="utf-8")):
             assert not re.match(r"^\s*(https?:)?//", url), f"{page.name}: <{tag}> loads {url}"
     for css in out.rglob("*.css"):
-        assert not re.search(r"""(url\(\s*["']?|@import\s+["'])\s*(https?:)?//""", css.read_text(encoding="utf-8")), css
+        assert not re.search(
+            r"""(url\(\s*["']?|@import\s+["'])\s*(https?:)?//""", css.read_text(encoding="utf-8")
+        ), css
     assert (out / "_static" / "mathjax" / "tex-chtml.js").is_file()
     assert (out / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
 
@@ -267,13 +325,17 @@ def test_pages_render_maths_and_frames_in_a_browser_without_network(site):
 
     out, _ = site
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
         try:
             page = browser.new_page()
             requested = []
             page.on("request", lambda r: requested.append(r.url))
             page.goto((out / "00-welcome.html").as_uri())
-            page.wait_for_function("document.querySelectorAll('mjx-container').length > 0", timeout=20_000)
+            page.wait_for_function(
+                "document.querySelectorAll('mjx-container').length > 0", timeout=20_000
+            )
             group = page.locator(".calcml-frames").first
             visible = group.locator(".calcml-frame:not([hidden])")
             assert visible.count() == 1  # the script shows one frame at a time

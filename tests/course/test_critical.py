@@ -111,3 +111,8 @@ def test_own_polynomial_can_be_added():
     app = critical_point_explorer("mine", functions={"mine": "x**3 - 6*x**2 + 9*x"})
     xs = app.analysis.critical_xs()
     assert xs == pytest.approx([1.0, 3.0])
+
+
+def test_own_function_that_is_not_a_polynomial_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"'wavy' = 'sin\(x\)' must be a polynomial in x"):
+        critical_point_explorer("x²", functions={"wavy": "sin(x)"})

@@ -80,3 +80,12 @@ def test_bad_input_is_named():
         descent_playground_2d("bowl")
     with pytest.raises(ValueError, match="learning rate"):
         run_descent("round bowl", lr=0.0, start=(1, 1), n_steps=3)
+
+
+def test_learning_rate_exactly_two_over_L_bounces_forever():
+    app = descent_playground_2d("long valley")
+    app.lr_slider.value = 2 / PRESETS["long valley"].largest_curvature
+    assert "exactly at it" in app.last_readout
+    assert app.status == "still moving"
+    y = app.run.path[:, 1]
+    assert np.abs(y) == pytest.approx(np.full_like(y, abs(y[0])))  # |y| never shrinks or grows

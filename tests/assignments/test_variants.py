@@ -1,0 +1,154 @@
+"""Hidden tests accept correct answers and catch wrong ones, proved through real `nbgrader autograde`.
+
+Generic over every ``variants_<assignment>.py`` next to this file (see harness.py). All selected
+assignments are graded once per session, concurrently, one autograde call per assignment.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+pytestmark = [pytest.mark.nbgrader, pytest.mark.slow]
+
+
+def _load_harness():
+    name = "_calcml_assignment_harness"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE / "harness.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+harness = _load_harness()
+
+SPECS = {}
+BROKEN = {}  # variants file name -> why it could not be loaded
+for _path in harness.variant_files(HERE):
+    try:
+        _spec = harness.load_spec(_path)
+        SPECS[_spec.name] = _spec
+    except Exception as exc:  # reported by test_variants_file_loads, not at collection
+        BROKEN[_path.name] = f"{type(exc).__name__}: {exc}"
+
+CASES = [
+    pytest.param(name, v, id=f"{name}-{v.student}-{v.label}")
+    for name, spec in SPECS.items()
+    for v in spec.variants
+]
+
+
+def _selected_assignments(session) -> list[str]:
+    names = set()
+    for item in session.items:
+        callspec = getattr(item, "callspec", None)
+        if item.path.resolve() == Path(__file__).resolve() and callspec is not None:
+            name = callspec.params.get("assignment")
+            if name in SPECS:
+                names.add(name)
+    return sorted(names) or sorted(SPECS)
+
+
+@pytest.fixture(scope="session")
+def graded(request, tmp_path_factory):
+    """Grade every selected assignment's variants once (one autograde call each, run concurrently)."""
+    specs = [SPECS[name] for name in _selected_assignments(request.session)]
+    return harness.grade_all(specs, tmp_path_factory.mktemp("variants"), REPO)
+
+
+def _normalise(code: str) -> str:
+    return re.sub(r"\s+", " ", code).strip()
+
+
+def test_every_variants_file_loads():
+    assert SPECS or BROKEN, f"no variants_*.py file in {HERE}"
+    assert not BROKEN, "\n".join(f"{name}: {why}" for name, why in BROKEN.items())
+
+
+@pytest.mark.parametrize("assignment", sorted(SPECS))
+def test_variants_file_covers_the_contract(assignment):
+    spec = SPECS[assignment]
+    source_nb = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    reference = harness.reference_solutions(source_nb)
+    assert sorted(spec.functions) == sorted(reference), (
+        f"{spec.variants_file.name} covers {sorted(spec.functions)}, "
+        f"but the answer cells of source/{assignment} are {sorted(reference)}"
+    )
+    for function in spec.functions:
+        right = [v for v in spec.variants if v.function == function and v.correct]
+        wrong = [v for v in spec.variants if v.function == function and not v.correct]
+        assert len(right) >= 2, (
+            f"{spec.variants_file.name}: {function} has {len(right)} correct variants (need 2)"
+        )
+        assert len(wrong) >= 4, (
+            f"{spec.variants_file.name}: {function} has {len(wrong)} wrong variants (need 4)"
+        )
+        for v in right:
+            assert _normalise(v.source) != _normalise(reference[function]), (
+                f"{spec.variants_file.name}: correct variant {v.label!r} of {function} is the reference solution"
+            )
+        sources = [_normalise(v.source) for v in right + wrong]
+        assert len(set(sources)) == len(sources), (
+            f"{spec.variants_file.name}: {function} has duplicate variants"
+        )
+
+
+@pytest.mark.parametrize("assignment", sorted(SPECS))
+def test_autograde_graded_every_submission(graded, assignment):
+    g = graded[assignment]
+    expected = {harness.REFERENCE, harness.BLANK, *(v.student for v in g.spec.variants)}
+    missing = sorted(expected - set(g.results))
+    assert g.returncode == 0, (
+        f"nbgrader autograde {assignment} exited {g.returncode}:\n{g.log[-3000:]}"
+    )
+    assert not missing, f"nbgrader autograde {assignment} dropped {missing}:\n{g.log[-3000:]}"
+    assert g.test_cells, f"source/{assignment} has no autograder test cells"
+
+
+@pytest.mark.parametrize("assignment", sorted(SPECS))
+def test_reference_scores_full_marks(graded, assignment):
+    g = graded[assignment]
+    cells = g.results[harness.REFERENCE]
+    lost = {
+        gid: cells[gid].error_text[-800:]
+        for gid, pts in g.test_cells.items()
+        if cells[gid].score < pts
+    }
+    assert not lost, f"the reference solution of {assignment} loses points: {lost}"
+    assert g.total(harness.REFERENCE) == pytest.approx(g.max_total)
+
+
+@pytest.mark.parametrize("assignment", sorted(SPECS))
+def test_blank_release_scores_zero(graded, assignment):
+    g = graded[assignment]
+    cells = g.results[harness.BLANK]
+    scored = {gid: cells[gid].score for gid in g.test_cells if cells[gid].score != 0}
+    assert not scored, f"the blank release notebook of {assignment} scores points: {scored}"
+    assert all("NotImplementedError" in cells[gid].error_text for gid in g.test_cells), (
+        "every test cell of the blank notebook should fail on the unimplemented stub"
+    )
+
+
+@pytest.mark.parametrize(("assignment", "variant"), CASES)
+def test_variant(graded, assignment, variant):
+    problems = harness.judge(graded[assignment], variant)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("assignment", sorted(SPECS))
+def test_variant_table(graded, assignment, capsys):
+    g = graded[assignment]
+    text = harness.table(g)
+    with capsys.disabled():
+        print("\n" + text)
+    failing = [v.student for v in g.spec.variants if harness.judge(g, v)]
+    assert not failing, f"{assignment}: variants not handled as required: {failing}\n{text}"
