@@ -166,6 +166,29 @@ def _nearest_builtin_exception(exc: BaseException) -> str:
     return "RuntimeError"
 
 
+_LIBRARIES = ("numpy", "sympy", "scipy")
+
+
+def _library_exception(module: object, qualname: object) -> type | None:
+    """An exception class of NumPy or sympy (say ``numpy.linalg.LinAlgError``) already loaded here.
+
+    Only classes reachable by attribute lookup in an imported module of those libraries are
+    used, so a test's ``except numpy.linalg.LinAlgError`` sees the type the student's code raised.
+    """
+    if not isinstance(module, str) or not isinstance(qualname, str):
+        return None
+    if module.split(".")[0] not in _LIBRARIES or module not in sys.modules:
+        return None
+    value: object = sys.modules[module]
+    for part in qualname.split("."):
+        if not part.isidentifier() or part.startswith("__"):
+            return None
+        value = getattr(value, part, None)
+    if isinstance(value, type) and issubclass(value, Exception):
+        return value
+    return None
+
+
 def _safe_text(exc: BaseException) -> str:
     try:
         text = str(exc)
@@ -520,6 +543,12 @@ class Channel:
         if not isinstance(message, str):
             message = ""
         message = message[:MAX_MESSAGE]
+        library = _library_exception(reply.get("module"), reply.get("qualname"))
+        if library is not None:
+            try:
+                return library(message)
+            except Exception:
+                pass
         if isinstance(name, str) and name != type_name:
             message = f"{name[:100]}: {message}" if message else name[:100]
         klass = getattr(builtins, type_name, None) if isinstance(type_name, str) else None
@@ -550,6 +579,22 @@ class Channel:
                     target = target[step]
             except (KeyError, IndexError, TypeError):
                 raise ProtocolError("mutation record points nowhere") from None
+            if isinstance(target, list):
+                new = self.decode(entry.get("value"))
+                if isinstance(new, list) and len(new) == len(target):
+                    for index, (old_item, new_item) in enumerate(zip(target, new, strict=True)):
+                        if (
+                            isinstance(old_item, numpy.ndarray)
+                            and isinstance(new_item, numpy.ndarray)
+                            and old_item.shape == new_item.shape
+                            and old_item.flags.writeable
+                        ):
+                            numpy.copyto(old_item, new_item, casting="unsafe")  # keep identity
+                        else:
+                            target[index] = new_item
+                elif isinstance(new, list):
+                    target[:] = new
+                continue
             if not isinstance(target, numpy.ndarray) or not target.flags.writeable:
                 continue
             new = self.decode(entry.get("value"))
@@ -557,18 +602,19 @@ class Channel:
                 numpy.copyto(target, new, casting="unsafe")
 
     @staticmethod
-    def _arrays(args: list, kwargs: dict) -> list[tuple[list, object]]:
+    def _mutables(args: list, kwargs: dict) -> list[tuple[list, object]]:
+        """The arguments a call could change in place: NumPy arrays and lists, with their paths."""
         numpy = sys.modules.get("numpy")
-        if numpy is None:
-            return []
         found: list[tuple[list, object]] = []
 
         def walk(value: object, path: list, depth: int) -> None:
             if depth > 4 or len(found) > 1000:
                 return
-            if isinstance(value, numpy.ndarray):
+            if numpy is not None and isinstance(value, numpy.ndarray):
                 found.append((path, value))
             elif isinstance(value, (list, tuple)):
+                if type(value) is list:
+                    found.append((path, value))
                 for index, item in enumerate(value[:1000]):
                     walk(item, [*path, index], depth + 1)
 
@@ -577,6 +623,14 @@ class Channel:
         for key, value in kwargs.items():
             walk(value, ["k", key], 0)
         return found
+
+    def _snapshot(self, value: object) -> bytes | None:
+        try:
+            if isinstance(value, list):
+                return json.dumps(self.encode(value), allow_nan=True).encode()
+            return value.tobytes()
+        except Exception:
+            return None
 
     def serve(self, message: dict) -> None:
         """Run one incoming ``call`` and send its ``return`` or ``raise``."""
@@ -616,8 +670,8 @@ class Channel:
                 }
             )
             return
-        arrays = self._arrays(args, kwargs)
-        snapshots = [array.tobytes() for _, array in arrays]
+        mutables = self._mutables(args, kwargs)
+        snapshots = [self._snapshot(value) for _, value in mutables]
         timeout = message.get("timeout")
         self.depth += 1
         try:
@@ -635,15 +689,17 @@ class Channel:
                 "id": call_id,
                 "type": _nearest_builtin_exception(error),
                 "name": type(error).__name__[:100],
+                "module": str(type(error).__module__)[:200],
+                "qualname": str(type(error).__qualname__)[:200],
                 "message": _safe_text(error),
             }
         finally:
             self.depth -= 1
         mutated = []
-        for (path, array), before in zip(arrays, snapshots, strict=True):
+        for (path, value), before in zip(mutables, snapshots, strict=True):
             try:
-                if array.tobytes() != before:
-                    mutated.append({"path": path, "value": self.encode(array)})
+                if before is not None and self._snapshot(value) != before:
+                    mutated.append({"path": path, "value": self.encode(value)})
             except Exception:
                 pass
         if mutated:
@@ -687,6 +743,51 @@ def _describe(shell_result) -> str | None:
     return f"{type(error).__name__}: {_safe_text(error)}"[:MAX_MESSAGE]
 
 
+def _describe_function(channel: Channel, function: object) -> dict:
+    """The signature (with defaults as data) and docstring, so a proxy can show the same ones."""
+    import inspect
+
+    description: dict = {}
+    doc = getattr(function, "__doc__", None)
+    if isinstance(doc, str):
+        description["doc"] = doc[:MAX_MESSAGE]
+    try:
+        signature = inspect.signature(function)
+        params = []
+        for parameter in signature.parameters.values():
+            entry = [parameter.name, int(parameter.kind)]
+            if parameter.default is not parameter.empty:
+                entry.append(channel.encode(parameter.default))
+            params.append(entry)
+    except Exception:  # no signature, or a default that is not plain data
+        return description
+    description["params"] = params
+    return description
+
+
+def build_signature(channel: Channel, params: object):
+    """An ``inspect.Signature`` from a description sent by :func:`_describe_function`, or None."""
+    import inspect
+
+    if not isinstance(params, list) or len(params) > 100:
+        return None
+    parameters = []
+    try:
+        for entry in params:
+            if not isinstance(entry, list) or len(entry) not in (2, 3):
+                return None
+            name, kind = entry[0], entry[1]
+            if not isinstance(name, str) or not name.isidentifier() or type(kind) is not int:
+                return None
+            default = channel.decode(entry[2]) if len(entry) == 3 else inspect.Parameter.empty
+            parameters.append(
+                inspect.Parameter(name, inspect._ParameterKind(kind), default=default)
+            )
+        return inspect.Signature(parameters)
+    except (ValueError, TypeError, ProtocolError):
+        return None
+
+
 def student_main(argv: list[str]) -> None:
     fd_in, fd_out = int(argv[0]), int(argv[1])
     for fd in (fd_in, fd_out):
@@ -728,7 +829,7 @@ def student_main(argv: list[str]) -> None:
             continue
         value = namespace[name]
         if callable(value):
-            report[name] = {"kind": "callable"}
+            report[name] = {"kind": "callable", **_describe_function(channel, value)}
         else:
             try:
                 report[name] = {"kind": "value", "value": channel.encode(value)}

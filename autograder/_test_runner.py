@@ -32,6 +32,7 @@ from autograder._student_runner import (
     PeerGone,
     ProtocolError,
     RemoteCallable,
+    build_signature,
 )
 
 STUDENT_RUNNER = Path(__file__).resolve().parent / "_student_runner.py"
@@ -204,7 +205,13 @@ class StudentProcess:
             if not isinstance(entry, dict):
                 continue
             if entry.get("kind") == "callable":
-                result[name] = RemoteCallable(self.channel, name, name)
+                proxy = RemoteCallable(self.channel, name, name)
+                signature = build_signature(self.channel, entry.get("params"))
+                if signature is not None:
+                    proxy.__signature__ = signature
+                if isinstance(entry.get("doc"), str):
+                    proxy.__doc__ = entry["doc"][:MAX_MESSAGE]
+                result[name] = proxy
             elif entry.get("kind") == "value":
                 try:
                     result[name] = self.channel.decode(entry.get("value"))

@@ -34,7 +34,7 @@ import threading
 import time
 import traceback
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -52,7 +52,6 @@ from nbgrader.preprocessors import (
     Execute,
     IgnorePattern,
     LimitOutput,
-    OverwriteCells,
     OverwriteKernelspec,
 )
 from traitlets import Integer
@@ -61,6 +60,7 @@ from autograder import results as res
 from autograder.gradebook import (
     Course,
     CourseError,
+    SharedOverwriteCells,
     assignment_notebooks,
     load_course,
     register_submission,
@@ -200,7 +200,9 @@ def _worker_init(config, options: GradeOptions, lock, scratch_root: str) -> None
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _worker.update(config=config, options=options, lock=lock, scratch=Path(scratch_root))
+    _worker["threads"] = ThreadPoolExecutor(max_workers=1)
     _worker["next_kernel"] = None
+    _worker["gradebook"] = None
     Finalize(None, _worker_cleanup, exitpriority=10)
     if options.prestart:
         _prestart_kernel()
@@ -210,6 +212,13 @@ def _worker_cleanup() -> None:
     kernel = _worker.pop("next_kernel", None)
     if kernel is not None:
         kernel.shutdown()
+
+
+def _worker_gradebook(db_url: str, config) -> Gradebook:
+    """This worker's read-only gradebook connection (opened once, after the fork)."""
+    if _worker.get("gradebook") is None:
+        _worker["gradebook"] = Gradebook(db_url, config.CourseDirectory.course_id)
+    return _worker["gradebook"]
 
 
 def _prestart_kernel() -> None:
@@ -287,12 +296,22 @@ def grade_task(task: Task) -> dict:
 def _grade_notebook(task, name, path, config, options, db_url):
     nb = nbformat.read(path, as_version=4)
     resources = _resources(task, name, db_url)
+    nb, resources = _run([ClearOutput, DeduplicateIds, OverwriteKernelspec], nb, resources, config)
     with _worker["lock"]:
-        nb, resources = _run(
-            [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata],
-            nb,
-            resources,
-            config,
+        overwrite = SharedOverwriteCells(config=config)
+        overwrite.shared = _worker_gradebook(db_url, config)
+        nb, resources = overwrite(nb, resources)
+    nb, resources = _run([CheckCellMetadata], nb, resources, config)
+
+    # The independent verification does not depend on the kernel run: run both at once.
+    verification = None
+    if options.verify:
+        verification = _worker["threads"].submit(
+            independent_checks,
+            path,
+            task.sources[name],
+            timeout=max(options.notebook_timeout, VERIFY_TIMEOUT),
+            cell_timeout=float(config.Execute.timeout),
         )
 
     kernel = _take_kernel()
@@ -357,14 +376,9 @@ def _grade_notebook(task, name, path, config, options, db_url):
 
     checks = None
     verify_error = None
-    if options.verify:
+    if verification is not None:
         try:
-            checks = independent_checks(
-                path,
-                task.sources[name],
-                timeout=max(options.notebook_timeout, VERIFY_TIMEOUT),
-                cell_timeout=float(config.Execute.timeout),
-            )
+            checks = verification.result()
         except Exception as exc:  # noqa: BLE001 - a failed verification fails every check
             verify_error = f"independent verification failed: {type(exc).__name__}: {exc}"
             checks = {}
@@ -372,7 +386,8 @@ def _grade_notebook(task, name, path, config, options, db_url):
     cells, flagged = _judge(nb, checks, verify_error, task.sources[name])
     nb, resources = _run([CheckCellMetadata], nb, resources, config)
     return (
-        NotebookOutcome(name, nbformat.writes(nb), cells, flagged, _manual(nb)),
+        # The notebook was validated when read; v4.writes serialises without validating again.
+        NotebookOutcome(name, nbformat.v4.writes(nb), cells, flagged, _manual(nb)),
         status,
         error,
         verified,
@@ -535,6 +550,8 @@ def _prepare_destination(course: Course, sub: Submission) -> Path:
     dest.mkdir(parents=True)
     ignore = list(course.coursedir.ignore)
     for filename in nbgrader_utils.find_all_files(str(sub.directory), ignore + ["*.ipynb"]):
+        if os.path.islink(filename):
+            continue  # a link could point at source/ or the gradebook: never follow it
         target = dest / os.path.relpath(filename, sub.directory)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(filename, target)
@@ -597,7 +614,7 @@ def _finish_result(
     manual: list[dict] = []
     flagged_any = False
     for nb_outcome in outcome["notebooks"]:
-        nb = nbformat.reads(nb_outcome.notebook_json, as_version=4)
+        nb = nbformat.from_dict(json.loads(nb_outcome.notebook_json))
         resources = _resources(task, nb_outcome.name, course.db_url)
         save_grades(gb, course, nb, resources, nb_outcome.flagged)
         target = dest / f"{nb_outcome.name}.ipynb"

@@ -17,7 +17,12 @@ from pathlib import Path
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import AssignLatePenalties, NbGraderPreprocessor, SaveAutoGrades
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    NbGraderPreprocessor,
+    OverwriteCells,
+    SaveAutoGrades,
+)
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
@@ -104,6 +109,31 @@ def zero_missing_notebooks(
             grade.auto_score = 0
             grade.needs_manual_grade = False
     gb.db.commit()
+
+
+class SharedOverwriteCells(OverwriteCells):
+    """nbgrader's ``OverwriteCells`` (restores the trusted cells) reading an already open gradebook.
+
+    Opening a ``Gradebook`` costs an engine and a schema check; a worker grading many submissions
+    keeps one and ends its read transaction after each notebook.
+    """
+
+    shared: Gradebook | None = None
+
+    def preprocess(self, nb: NotebookNode, resources: dict):
+        info = resources["nbgrader"]
+        self.notebook_id = info["notebook"]
+        self.assignment_id = info["assignment"]
+        self.db_url = info["db_url"]
+        self.gradebook = self.shared
+        try:
+            nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)
+            if self.add_missing_cells:
+                nb, resources = self.add_missing_grade_cells(nb, resources)
+                nb, resources = self.add_missing_task_cells(nb, resources)
+        finally:
+            self.shared.db.remove()  # end the read transaction: the writer may commit
+        return nb, resources
 
 
 class SharedSaveAutoGrades(SaveAutoGrades):

@@ -136,7 +136,16 @@ def format_result(result: dict, hidden: set[str]) -> str:
         error = clean_message(result.get("error") or "", hidden).replace(f"{SELF_STUDENT}: ", "")
         lines.append(f"Your notebook could not be graded ({status}): {error}")
         return "\n".join(lines)
-    lines.append(f"Score: {float(result['score']):g} / {float(result['max_score']):g}")
+    auto_max = sum(float(c["max_points"]) for c in result["cells"])
+    auto_score = sum(float(c["points"]) for c in result["cells"])
+    by_hand = sum(float(m.get("max_points") or 0) for m in result.get("manual") or [])
+    score_line = f"Score: {float(result['score']):g} / {float(result['max_score']):g}"
+    if by_hand:
+        score_line += (
+            f"  (automatic tests {auto_score:g} / {auto_max:g}; {by_hand:g} points are for answers"
+            " graded by hand, not scored here)"
+        )
+    lines.append(score_line)
     if status != "graded":
         lines.append(
             f"Grading stopped early ({status}): {clean_message(result.get('error') or '', hidden)}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -30,6 +31,7 @@ from autograder.sandbox import Limits
 
 TAG_PATTERN = re.compile(r"\[tag: ([a-z0-9][a-z0-9-]*)\]")
 MAX_COPY_BYTES = 50 * 1024 * 1024
+TEST_PROCESS_MEMORY = 4 * 1024**3
 
 
 @dataclass
@@ -165,15 +167,17 @@ def verify_submission(
         job_path = private / "job.json"
         results_path = private / "results.json"
         job_path.write_text(json.dumps(job))
-        outcome = _run_test_runner(job_path, results_path, timeout)
-        results = {}
+        memory = max(TEST_PROCESS_MEMORY, 2 * (limits.memory_bytes or 0))
+        outcome = _run_test_runner(job_path, results_path, timeout, memory)
+        results: dict = {}
+        report: dict = {}
         if results_path.exists():
             try:
                 report = json.loads(results_path.read_text())
                 results = report.get("cells", {})
             except ValueError:
                 results = {}
-            if os.environ.get("CALCML_VERIFY_DEBUG"):
+            if os.environ.get("CALCML_VERIFY_DEBUG"):  # timings and the student's cell errors
                 sys.stderr.write(f"autograder.verify: {json.dumps(report)}\n")
     checks: dict[str, CellCheck] = {}
     for grade_id in test_ids:
@@ -189,8 +193,16 @@ def verify_submission(
     return checks
 
 
-def _run_test_runner(job_path: Path, results_path: Path, timeout: float) -> str:
+def _run_test_runner(job_path: Path, results_path: Path, timeout: float, memory: int) -> str:
     """Run the trusted test process; return a one-line account of how it ended."""
+
+    def limit_memory() -> None:
+        # The test process rebuilds whatever data the student sends (a sympy power can be
+        # enormous): cap it so that a hostile payload fails the cell, not the grader's machine.
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard == resource.RLIM_INFINITY or memory < hard:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
     started = time.monotonic()
     with open(job_path.parent / "runner.log", "wb") as log:
         process = subprocess.Popen(
@@ -200,6 +212,7 @@ def _run_test_runner(job_path: Path, results_path: Path, timeout: float) -> str:
             stderr=log,
             cwd=job_path.parent,
             start_new_session=True,
+            preexec_fn=limit_memory,
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         )
         try:

@@ -45,13 +45,20 @@ def widget_constructors():
 
 
 def sliders(widget):
-    if isinstance(widget, widgets.FloatSlider | widgets.IntSlider | widgets.FloatLogSlider):
+    if isinstance(
+        widget, widgets.FloatSlider | widgets.IntSlider | widgets.FloatLogSlider | widgets.SelectionSlider
+    ):
         yield widget
     for child in getattr(widget, "children", ()):
         yield from sliders(child)
 
 
 def slider_values(slider, n: int):
+    if isinstance(slider, widgets.SelectionSlider):
+        # options are plain values or (label, value) pairs
+        values = [o[1] if isinstance(o, tuple) and len(o) == 2 else o for o in slider.options]
+        picks = np.linspace(0, len(values) - 1, n).round().astype(int)
+        return [values[i] for i in picks]
     if isinstance(slider, widgets.FloatLogSlider):
         values = slider.base ** np.linspace(slider.min, slider.max, n)
     else:

@@ -23,6 +23,22 @@ suppress_warnings = ["mystnb.unknown_mime_type", "myst.header"]
 
 # MathJax 3 served from the site itself (relative paths are relative to _static/).
 mathjax_path = "mathjax/tex-chtml.js"
+# Notebook outputs (quiz prompts, tables made in code) write maths as $...$ in raw HTML: let
+# MathJax typeset those delimiters too (code and <pre> blocks are skipped by MathJax anyway).
+mathjax3_config = {
+    "tex": {
+        "inlineMath": [["\\(", "\\)"], ["$", "$"]],
+        "displayMath": [["\\[", "\\]"], ["$$", "$$"]],
+        "processEscapes": True,
+    },
+    # myst marks the page mathjax_ignore and lists what to typeset; it would overwrite this list,
+    # hence myst_update_mathjax = False. Added to its list: HTML outputs (text_html).
+    "options": {
+        "ignoreHtmlClass": "tex2jax_ignore|mathjax_ignore|document",
+        "processHtmlClass": "tex2jax_process|mathjax_process|math|output_area|text_html",
+    },
+}
+myst_update_mathjax = False
 
 html_theme = "sphinx_book_theme"
 html_title = "Calculus for Machine Learning"

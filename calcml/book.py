@@ -147,8 +147,11 @@ def frame_sweeps(app) -> list[Sweep]:
             elif control.value != value:
                 control.value = value
 
-    # Sliders first (they carry the continuous story: h shrinking, a moving), then choices.
-    ordered = sorted(controls, key=lambda c: 0 if hasattr(c, "min") and hasattr(c, "max") else 1)
+    # Two sliders first (they carry the continuous story: h shrinking, a moving), then the
+    # choices (function, preset), then any other slider, until MAX_SWEEPS.
+    sliders = [c for c in controls if hasattr(c, "min") and hasattr(c, "max")]
+    others = [c for c in controls if c not in sliders]
+    ordered = sliders[:2] + others + sliders[2:]
     sweeps = []
     for control in ordered:
         if len(sweeps) == MAX_SWEEPS:

@@ -165,11 +165,7 @@ def learning_rate_figure(curvature: float = 2.0, start: float = -1.0, n_steps: i
     """The same quadratic, three learning rates: smooth convergence, oscillation, divergence."""
     loss = quadratic_loss(curvature)
     limit = 2.0 / curvature
-    rates = [
-        (0.3 * limit, "lr = 0.3·(2/L)"),
-        (0.9 * limit, "lr = 0.9·(2/L)"),
-        (1.05 * limit, "lr = 1.05·(2/L)"),
-    ]
+    rates = [(fraction * limit, f"{fraction:g} × 2/c") for fraction in (0.3, 0.9, 1.05)]
     fig = new_figure(9.0, 3.0, ncols=3, sharey=True)
     ws_curve = np.linspace(*loss.wlim, 300)
     for ax, (lr, label) in zip(fig.axes, rates, strict=True):
@@ -179,7 +175,7 @@ def learning_rate_figure(curvature: float = 2.0, start: float = -1.0, n_steps: i
         ax.plot(ws[:1], loss.loss(ws[:1]), "o", ms=7, mfc="white", mec=COLORS["point"])
         ax.set_ylim(-1, 30)
         ax.set_xlim(*loss.wlim)
-        label_axes(ax, f"{label} = {lr:.3g}", "w", "L(w)")
+        label_axes(ax, f"η = {lr:.3g} ({label}, c = {curvature:g})", "w", "L(w)")
     return fig
 
 
@@ -224,7 +220,7 @@ def newton_figure(w0: float = 2.0):
     ax.plot(
         ws, model, color=COLORS["secant"], ls="--", lw=1.5, label=f"quadratic model at w₀ = {w0:g}"
     )
-    ax.plot([w0], [loss(w0)], "o", ms=8, color=COLORS["point"])
+    ax.plot([w0], [loss(w0)], "o", ms=8, color=COLORS["point"], label=f"start w₀ = {w0:g}")
     ax.plot(
         [w1], [loss(w1)], "s", ms=8, color=COLORS["secant"], label=f"w₁ = w₀ − L′/L″ = {w1:.3f}"
     )

@@ -69,7 +69,13 @@ def partial_slices_figure(
 
 
 def gradient_field_figure(
-    f: Surface, grad: Callable, xlim, ylim, title: str, n_arrows: int = 11
+    f: Surface,
+    grad: Callable,
+    xlim,
+    ylim,
+    title: str,
+    n_arrows: int = 11,
+    labels: tuple[str, str] = ("x", "y"),
 ) -> Figure:
     """Level sets of f with gradient directions: each arrow crosses its level set at a right angle."""
     fig = new_figure(4.6, 4.2)
@@ -93,7 +99,7 @@ def gradient_field_figure(
         width=0.006,
     )
     ax.set_aspect("equal")
-    label_axes(ax, title, "x", "y")
+    label_axes(ax, title, *labels)
     ax.grid(False)
     return fig
 

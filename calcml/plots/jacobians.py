@@ -17,7 +17,15 @@ Surface = Callable[[np.ndarray, np.ndarray], np.ndarray]
 PATH_COLORS = [COLORS["secant"], COLORS["tangent"], COLORS["accent"], COLORS["second"]]
 
 
-def deformed_grid_figure(F: Callable, xlim, ylim, title: str, n_lines: int = 11) -> Figure:
+def deformed_grid_figure(
+    F: Callable,
+    xlim,
+    ylim,
+    title: str,
+    n_lines: int = 11,
+    input_labels: tuple[str, str] = ("x₁", "x₂"),
+    output_labels: tuple[str, str] = ("F₁(x)", "F₂(x)"),
+) -> Figure:
     """A rectangular grid of the input plane next to its image under F: ℝ² → ℝ²."""
     fig = new_figure(8.0, 3.8, ncols=2)
     ax_in, ax_out = fig.axes
@@ -31,8 +39,8 @@ def deformed_grid_figure(F: Callable, xlim, ylim, title: str, n_lines: int = 11)
         color = COLORS["second"] if i else COLORS["tangent"]
         ax_in.plot(np.full_like(along_y, c), along_y, color=color, lw=1)
         ax_out.plot(*F(np.full_like(along_y, c), along_y), color=color, lw=1)
-    label_axes(ax_in, "Input grid", "x₁", "x₂")
-    label_axes(ax_out, title, "F₁(x)", "F₂(x)")
+    label_axes(ax_in, "Input grid", *input_labels)
+    label_axes(ax_out, title, *output_labels)
     for ax in fig.axes:
         ax.set_aspect("equal", adjustable="datalim")
     return fig

@@ -101,7 +101,7 @@ def sinc_figure():
     )
     ax.plot(near, np.ones_like(near), color=COLORS["tangent"], ls="--", lw=1.3, label="1 (above)")
     _open_dot(ax, 0.0, 1.0)
-    ax.legend(fontsize=8, loc="lower center")
+    ax.legend(fontsize=8, loc="upper right")  # the lower centre would hide the ends of cos x
     label_axes(ax, "sin(x)/x → 1 as x → 0 (squeezed between cos x and 1)", "x", "value")
     return fig
 

@@ -147,7 +147,7 @@ class FigureApp(widgets.VBox):
         return (
             '<div class="calcml-static-app">'
             f'<img src="data:image/png;base64,{b64}" alt="{alt}"/>'
-            f'<pre style="white-space:pre-wrap">{html.escape(self.last_readout)}</pre>'
+            f'<pre style="white-space:pre-wrap;font-family:monospace">{html.escape(self.last_readout)}</pre>'
             f"{self.static_extra_html()}</div>"
         )
 

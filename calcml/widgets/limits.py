@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 from calcml.figures import COLORS, label_axes, new_figure
 from calcml.widgets.base import FigureApp, log_slider
@@ -95,6 +95,9 @@ FUNCTIONS: dict[str, LimitFunction] = {
     ),
     "square": LimitFunction("x²", _square, 1.0, (-0.5, 4.0), "continuous everywhere"),
 }
+
+#: the a slider spans the function's point of interest ± A_RANGE; the left panel shows it all
+A_RANGE = 1.25
 
 #: δ values used to judge the limit numerically (independent of the slider position).
 VERDICT_DELTAS = 10.0 ** -np.arange(2, 8)
@@ -240,15 +243,21 @@ class LimitExplorer(FigureApp):
             value=function,
             description="f(x)",
         )
+        centre = self.functions[function].a
         self.a_slider = widgets.FloatSlider(
-            value=start_a, min=-3.0, max=3.0, step=0.25, description="a", continuous_update=False
-        )  # moving a redraws the whole figure: update on release, not on every pixel of a drag
+            value=start_a,
+            min=min(centre - A_RANGE, start_a),
+            max=max(centre + A_RANGE, start_a),
+            step=0.25,
+            description="a",
+        )
         self.delta_slider = log_slider("δ (distance)", delta, -6, 0)
         for control in (self.chooser, self.a_slider, self.delta_slider):
             control.style = {"description_width": "110px"}
             control.layout.width = "480px"  # aligned labels, and a slider long enough to aim
         self._suppress = False
-        self._static_key = None
+        self._static_key = None  # the function whose graph is drawn
+        self._point_key = None  # the a that the markers and the right panel show
 
         fig = new_figure(8.6, 3.3, ncols=2)
         self.ax_f, self.ax_d = fig.axes
@@ -265,6 +274,9 @@ class LimitExplorer(FigureApp):
             [], [], "s", ms=7, color=COLORS["tangent"], label="f(a + δ)"
         )
         self.ax_f.legend(handles=[self.left_dot, self.right_dot], loc="upper left", fontsize=8)
+        # tick labels are most of the cost of a full redraw: a handful is enough
+        self.ax_f.xaxis.set_major_locator(MaxNLocator(6, steps=[1, 2, 2.5, 5, 10]))
+        self.ax_f.yaxis.set_major_locator(MaxNLocator(6, steps=[1, 2, 2.5, 5, 10]))
 
         (self.left_curve,) = self.ax_d.plot(
             [], [], color=COLORS["secant"], lw=1.3, label="f(a − δ)"
@@ -289,6 +301,12 @@ class LimitExplorer(FigureApp):
             fig,
             controls=[self.chooser, self.a_slider, self.delta_slider],
             dynamic_artists=[
+                # everything that moves with a or δ, so that neither needs a full redraw
+                self.left_curve,
+                self.right_curve,
+                self.a_line,
+                self.hole_marker,
+                self.value_marker,
                 self.left_dot,
                 self.right_dot,
                 self.delta_line,
@@ -297,7 +315,7 @@ class LimitExplorer(FigureApp):
             ],
             title="Limit explorer",
             caption=(
-                "Left: the graph of f near a with dots at a − δ and a + δ. Right: f(a − δ) and "
+                "Left: the graph of f with a dashed line at x = a and dots at a − δ and a + δ. Right: f(a − δ) and "
                 "f(a + δ) against δ on a log axis; where the two curves meet on the right, the limit exists."
             ),
         )
@@ -308,9 +326,17 @@ class LimitExplorer(FigureApp):
             return
         if change is not None and change.get("owner") is self.chooser:
             # a new function starts at its own interesting point
+            # (and a slider range around it, which the left panel shows in full)
+            centre = self.functions[self.chooser.value].a
+            slider = self.a_slider
             self._suppress = True
             try:
-                self.a_slider.value = self.functions[self.chooser.value].a
+                slider.min, slider.max = (
+                    min(slider.min, centre - A_RANGE),
+                    max(slider.max, centre + A_RANGE),
+                )
+                slider.value = centre
+                slider.min, slider.max = centre - A_RANGE, centre + A_RANGE
             finally:
                 self._suppress = False
         self.refresh()
@@ -337,9 +363,10 @@ class LimitExplorer(FigureApp):
 
     # -- drawing ---------------------------------------------------------------------------
     def _draw_static(self) -> None:
-        entry, a = self.entry, self.a
-        func = entry.func
-        xs = np.linspace(a - 1.5, a + 1.5, 3001)
+        """The part that depends on the function only: its graph over the whole slider range."""
+        entry, func = self.entry, self.entry.func
+        x_lo, x_hi = self.a_slider.min - 0.25, self.a_slider.max + 0.25
+        xs = np.linspace(x_lo, x_hi, 4001)
         with np.errstate(all="ignore"):
             ys = np.asarray(func(xs), dtype=float)
         lo, hi = entry.ylim or _auto_ylim(ys)
@@ -350,11 +377,15 @@ class LimitExplorer(FigureApp):
         jumps = steps > max(20 * typical, 0.02 * (hi - lo))
         ys[1:][jumps] = np.nan
         self.curve.set_data(xs, ys)
-        self.ax_f.set_xlim(a - 1.5, a + 1.5)
+        self.ax_f.set_xlim(x_lo, x_hi)
         self.ax_f.set_ylim(lo, hi)
-        self.a_line.set_xdata([a, a])
-        label_axes(self.ax_f, f"f(x) = {entry.label} near a = {a:g}", "x", "f(x)")
+        label_axes(self.ax_f, f"f(x) = {entry.label}", "x", "f(x)")
+        self.ax_d.set_ylim(lo, hi)
 
+    def _draw_point(self) -> None:
+        """The part that depends on a: the dashed line x = a, the markers at a, the right panel's curves."""
+        a, func = self.a, self.entry.func
+        self.a_line.set_xdata([a, a])
         verdict = self.verdict()
         # open circles at one-sided limits that f(a) does not fill in
         open_ys = []
@@ -367,26 +398,24 @@ class LimitExplorer(FigureApp):
             self.value_marker.set_data([a], [verdict.value_at_a])
         else:
             self.value_marker.set_data([], [])
-
         grid = self.DELTA_GRID
         with np.errstate(all="ignore"):
             left = np.asarray(func(a - grid), dtype=float)
             right = np.asarray(func(a + grid), dtype=float)
         self.left_curve.set_data(grid, left)
         self.right_curve.set_data(grid, right)
-        self.ax_d.set_ylim(lo, hi)
         self._verdict = verdict
 
     def update_figure(self) -> bool:
-        key = (self.chooser.value, self.a)
-        full = key != self._static_key
+        # Only a new function changes the static picture (graph, axes, title). Moving a changes
+        # dynamic artists alone, so it is blitted like a move of δ.
+        full = self.chooser.value != self._static_key
         if full:
-            # a new function may need new margins (tick labels, title); a new a only shifts the
-            # x range, so the layout computed before is kept and the redraw is much cheaper
-            new_function = self._static_key is None or key[0] != self._static_key[0]
-            self.fig.set_layout_engine("constrained" if new_function else "none")
             self._draw_static()
-            self._static_key = key
+            self._static_key = self.chooser.value
+        if full or self.a != self._point_key:
+            self._draw_point()
+            self._point_key = self.a
         a, d = self.a, self.delta
         left, right = self.values()
         self.left_dot.set_data([a - d], [left])

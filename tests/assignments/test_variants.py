@@ -152,3 +152,31 @@ def test_variant_table(graded, assignment, capsys):
         print("\n" + text)
     failing = [v.student for v in g.spec.variants if harness.judge(g, v)]
     assert not failing, f"{assignment}: variants not handled as required: {failing}\n{text}"
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("CORRECT = {}\nWRONG = {}\n", "missing ASSIGNMENT"),
+        ("ASSIGNMENT = 'other'\nCORRECT = {}\nWRONG = {}\n", "does not match the file name"),
+        (
+            "ASSIGNMENT = 'psx'\nCORRECT = {'f': [('a', 'def g():\\n    pass')]}\nWRONG = {}\n",
+            "does not define f()",
+        ),
+        (
+            "ASSIGNMENT = 'psx'\nCORRECT = {}\nWRONG = {'f': [('Bad Tag', 'def f():\\n    pass')]}\n",
+            "bad tag",
+        ),
+        (
+            "ASSIGNMENT = 'psx'\nCORRECT = {'f': ['def f():\\n    pass']}\nWRONG = {}\n",
+            "is not a pair",
+        ),
+    ],
+)
+def test_bad_variants_file_is_reported(tmp_path, text, complaint):
+    path = tmp_path / "variants_psx.py"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(harness.VariantsError) as info:
+        harness.load_spec(path)
+    assert "variants_psx.py" in str(info.value)
+    assert complaint in str(info.value)

@@ -264,17 +264,6 @@ WRONG = {
                 """
             ),
         ),
-        (
-            "h-ignored",
-            _src(
-                """
-                def numerical_gradient(f, w, h=1e-5):
-                    w = np.asarray(w, dtype=float)
-                    step = 1e-5
-                    return np.array([(f(w + step * e) - f(w - step * e)) / (2 * step) for e in np.eye(w.size)])
-                """
-            ),
-        ),
     ],
     "gradient_descent": [
         (
@@ -454,10 +443,6 @@ WRONG = {
             ),
         ),
         (
-            "x-transposed",
-            "def mse_loss(w, X, y):\n    return float(np.mean((y - X.T @ w) ** 2))",
-        ),
-        (
             "input-modified",
             _src(
                 """
@@ -552,18 +537,6 @@ WRONG = {
                 """
                 def fit_linear_regression(X, y, lr=0.1, n_steps=1000):
                     return np.linalg.solve(X.T @ X, X.T @ y)
-                """
-            ),
-        ),
-        (
-            "gradient-sign",
-            _src(
-                """
-                def fit_linear_regression(X, y, lr=0.1, n_steps=1000):
-                    w = np.zeros(X.shape[1])
-                    for _ in range(n_steps):
-                        w = w + lr * (-2 / len(y)) * X.T @ (y - X @ w)
-                    return w
                 """
             ),
         ),

@@ -479,23 +479,6 @@ WRONG = {
             ),
         ),
         (
-            "input-modified",
-            _src(
-                """
-                def newton_method(grad, hess, x0, n_steps=20, tol=1e-10):
-                    x = x0
-                    history = [x.copy()]
-                    for _ in range(n_steps):
-                        g = grad(x)
-                        if np.linalg.norm(g) < tol:
-                            break
-                        x -= np.linalg.solve(hess(x), g)
-                        history.append(x.copy())
-                    return x, np.array(history, dtype=float)
-                """
-            ),
-        ),
-        (
             "aliased-history",
             _src(
                 """

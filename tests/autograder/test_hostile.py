@@ -31,7 +31,11 @@ def _load_cohort():
 
 
 cohort = _load_cohort()
-HOSTILE = [f"trick-{name}" for name in cohort.TRICKS] + ["trick-liar", "trick-escape"]
+HOSTILE = [f"trick-{name}" for name in cohort.TRICKS] + [
+    "trick-liar",
+    "trick-escape",
+    "trick-symlink",
+]
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +70,21 @@ def test_course_files_are_out_of_reach(graded):
     assert cohort.tree_checksums(course / "source") == graded["source_before"]
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         assert float(gb.find_submission(graded["assignment"], "honest").score) > 0
+
+
+def test_symlinks_in_a_submission_are_not_followed(graded):
+    folder = graded["course"] / "autograded" / "trick-symlink" / graded["assignment"]
+    assert folder.is_dir()
+    assert not (folder / "leak.txt").exists()
+
+
+def test_kernel_that_exits_is_reported_and_scores_what_ran(graded):
+    result = graded["results"]["runaway-exit"]
+    assert result["status"] == "kernel-died"
+    assert result["error"].startswith("runaway-exit:") and "\n" not in result["error"]
+    # The exit comes before every test cell: none of them ran, none earns points.
+    assert result["cells"] and all(c["points"] == 0 for c in result["cells"])
+    assert all(not c["kernel_passed"] for c in result["cells"])
 
 
 def test_forty_megabytes_of_output_are_capped(graded):

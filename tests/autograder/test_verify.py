@@ -213,6 +213,23 @@ def test_hostile_trick_earns_nothing(tmp_path, trick):
     assert passed(checks) == set(MINI_TESTS) - targeted, checks
 
 
+def test_frames_forged_on_the_real_pipe_earn_nothing(tmp_path):
+    """A cell writes a fake 'ready' frame, claiming every function is the number 11.41, to every fd."""
+    forge = (
+        "import json, os, struct\n"
+        f"names = {contract_functions(SOURCE)!r}\n"
+        "fake = {n: {'kind': 'value', 'value': 11.41} for n in names}\n"
+        "frame = json.dumps({'op': 'ready', 'names': fake}).encode()\n"
+        "for fd in range(3, 40):\n"
+        "    try:\n"
+        "        os.write(fd, struct.pack('>I', len(frame)) + frame)\n"
+        "    except OSError:\n"
+        "        pass\n"
+    )
+    checks = verify(tmp_path, hostile(prepend=(forge,)))
+    assert passed(checks) == set()
+
+
 def test_exit_in_a_cell_or_a_call_fails_only_that_part(tmp_path):
     checks = verify(
         tmp_path,
@@ -434,7 +451,7 @@ def test_exceptions_and_in_place_changes_come_back(channels):
     functions.update(fail=fail, scale_in_place=scale_in_place)
     with pytest.raises(ValueError, match="h must not be zero"):
         caller.call("fail", ("value",), {})
-    with pytest.raises(ValueError, match="LinAlgError: singular matrix"):
+    with pytest.raises(np.linalg.LinAlgError, match="singular matrix"):
         caller.call("fail", ("linalg",), {})
     with pytest.raises(Exception, match="Custom: not a built-in") as raised:
         caller.call("fail", ("custom",), {})
@@ -447,6 +464,12 @@ def test_exceptions_and_in_place_changes_come_back(channels):
     array = np.array([1.0, 2.0])
     caller.call("scale_in_place", (array,), {"factor": 3.0})
     assert array.tolist() == [3.0, 6.0]
+    functions["pop_last"] = lambda items, arrays: (items.pop(), arrays[0].fill(0.0))[0]
+    items, arrays = [1.0, 2.0, 3.0], [np.ones(2)]
+    inner = arrays[0]
+    assert caller.call("pop_last", (items, arrays), {}) == 3.0
+    assert items == [1.0, 2.0]  # a list changed in place is changed for the caller too
+    assert arrays[0] is inner and inner.tolist() == [0.0, 0.0]
 
 
 @pytest.mark.parametrize(

@@ -333,8 +333,13 @@ def test_pages_render_maths_and_frames_in_a_browser_without_network(site):
             requested = []
             page.on("request", lambda r: requested.append(r.url))
             page.goto((out / "00-welcome.html").as_uri())
+            # maths in markdown cells and in HTML outputs (the quiz) is typeset by the local MathJax
             page.wait_for_function(
-                "document.querySelectorAll('mjx-container').length > 0", timeout=20_000
+                "document.querySelectorAll('.math mjx-container').length > 0", timeout=20_000
+            )
+            page.wait_for_function(
+                "document.querySelectorAll('.calcml-static-quiz mjx-container').length > 0",
+                timeout=20_000,
             )
             group = page.locator(".calcml-frames").first
             visible = group.locator(".calcml-frame:not([hidden])")
