@@ -22,7 +22,6 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # A single runaway cell must not stall grading: interrupt it and carry on with the next cell.
 c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
-c.Execute.allow_errors = True
 
 # Cap what a submission can print into its graded notebook.
 c.LimitOutput.max_lines = 1000

@@ -614,7 +614,7 @@ def _finish_result(
     manual: list[dict] = []
     flagged_any = False
     for nb_outcome in outcome["notebooks"]:
-        nb = nbformat.from_dict(json.loads(nb_outcome.notebook_json))
+        nb = nbformat.v4.reads(nb_outcome.notebook_json)  # written by v4.writes in a worker
         resources = _resources(task, nb_outcome.name, course.db_url)
         save_grades(gb, course, nb, resources, nb_outcome.flagged)
         target = dest / f"{nb_outcome.name}.ipynb"

@@ -140,7 +140,7 @@ PRESETS: dict[str, Preset] = {
 
 def _sign_word(value: float, positive: str, negative: str, zero: str) -> str:
     if abs(value) < 1e-9:
-        return f"= 0 ({zero})"
+        return f"({zero})"  # follows the printed value, which is already 0
     return f"> 0 ({positive})" if value > 0 else f"< 0 ({negative})"
 
 
@@ -334,6 +334,8 @@ class CriticalPointExplorer(FigureApp):
         if a.critical_points:
             lines.append("Critical points (f′ = 0):")
             lines += ["  " + describe_point(p) for p in a.critical_points]
+        elif sp.expand(a.derivative) == 0:
+            lines.append("f′ = 0 everywhere: every x is a critical point (f is constant).")
         else:
             lines.append("No critical points: f′ is never 0.")
         lines.append(global_extremum_note(a))
@@ -357,7 +359,9 @@ def global_extremum_note(a: Analysis) -> str:
     """Which local extremum, if any, is global on the whole real line (polynomials only)."""
     poly = sp.Poly(a.expr, X)
     degree, lead = poly.degree(), float(poly.LC())
-    if degree % 2 == 1 or degree == 0:
+    if degree == 0:
+        return "f is constant: every x is a global minimum and a global maximum (non-strict)."
+    if degree % 2 == 1:
         return "No global maximum or minimum on the whole line: f runs off to +∞ and −∞."
     kind = "local minimum" if lead > 0 else "local maximum"
     candidates = [p for p in a.critical_points if p.nature == kind]

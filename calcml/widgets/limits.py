@@ -374,8 +374,13 @@ class LimitExplorer(FigureApp):
         # break the line across a jump or an asymptote instead of drawing a false vertical segment
         steps = np.abs(np.diff(ys))
         typical = np.nanmedian(steps) if np.any(np.isfinite(steps)) else 0.0
-        jumps = steps > max(20 * typical, 0.02 * (hi - lo))
-        ys[1:][jumps] = np.nan
+        big = steps > max(20 * typical, 0.02 * (hi - lo))
+        # only an isolated big step is a jump; a run of them is a fast oscillation (sin(1/x))
+        # that should be drawn as the dense band it is, not cut into fragments
+        neighbours = np.zeros_like(big)
+        neighbours[1:] |= big[:-1]
+        neighbours[:-1] |= big[1:]
+        ys[1:][big & ~neighbours] = np.nan
         self.curve.set_data(xs, ys)
         self.ax_f.set_xlim(x_lo, x_hi)
         self.ax_f.set_ylim(lo, hi)

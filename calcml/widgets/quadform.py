@@ -3,7 +3,8 @@
 H = R(θ) diag(λ₁, λ₂) R(θ)ᵀ, so the sliders set the two curvatures (eigenvalues) and the direction
 of the principal axes (eigenvectors). The signs of the eigenvalues decide what the critical point
 at the origin is: both positive → minimum, both negative → maximum, mixed → saddle, a zero →
-the second-order test is inconclusive.
+the second-order test is inconclusive (for this pure quadratic a zero eigenvalue gives a flat
+valley or ridge of non-strict minima or maxima; for a general function higher-order terms decide).
 """
 
 from __future__ import annotations
@@ -40,8 +41,26 @@ REASONS = {
     "minimum": "every eigenvalue > 0: H is positive definite, f curves up in every direction",
     "maximum": "every eigenvalue < 0: H is negative definite, f curves down in every direction",
     "saddle": "eigenvalues of both signs: H is indefinite, up along one axis and down along the other",
-    "inconclusive": "an eigenvalue is 0: H is singular, flat along that axis, so the second-order test says nothing",
+    "inconclusive": "an eigenvalue is 0: H is singular, so the second-order test says nothing",
 }
+
+
+def _singular_detail(l1: float, l2: float, tol: float = 1e-9) -> str:
+    """What a zero eigenvalue means for this pure quadratic, and why the test still cannot decide."""
+    if abs(l1) <= tol and abs(l2) <= tol:
+        return "H = 0: this f is 0 everywhere (flat in every direction)."
+    other = l2 if abs(l1) <= tol else l1
+    flat = "v₁" if abs(l1) <= tol else "v₂"
+    kind, shape = ("minima", "a valley") if other > 0 else ("maxima", "a ridge")
+    return (
+        f"This f = ½xᵀHx is flat along {flat}: {shape} with a whole line of (non-strict) {kind}. "
+        "For a general function with this Hessian the higher-order terms decide: "
+        + (
+            "x² + y⁴ has a minimum at 0, x² − y⁴ a saddle."
+            if other > 0
+            else "−x² − y⁴ has a maximum at 0, −x² + y⁴ a saddle."
+        )
+    )
 
 
 def hessian_from_eigen(lambda1: float, lambda2: float, angle_degrees: float) -> np.ndarray:
@@ -181,7 +200,7 @@ class QuadraticFormExplorer(FigureApp):
         l1, l2 = self.eigenvalues
         angle = self.angle_slider.value
         if self.verdict == "inconclusive":
-            verdict = f"Inconclusive: {REASONS['inconclusive']}."
+            verdict = f"Inconclusive: {REASONS['inconclusive']}. {_singular_detail(l1, l2)}"
         else:
             verdict = f"The origin is a {self.verdict}: {REASONS[self.verdict]}."
         return (

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import ipywidgets as widgets
+import mpmath
 import numpy as np
 
 from calcml.figures import COLORS, label_axes, new_figure
@@ -40,6 +41,8 @@ class DemoFunction:
     f: Callable[[np.ndarray], np.ndarray]
     df: Callable[[float], float]
     y_range: tuple[float, float]
+    #: the same function on ``mpmath`` numbers, to compute secant slopes without rounding
+    exact: Callable = None
     kinks: tuple[float, ...] = ()
 
     def derivative(self, a: float) -> float | None:
@@ -55,15 +58,29 @@ class DemoFunction:
         d = float(self.df(a))
         return d, d
 
+    def exact_secant_slope(self, a: float, h: float) -> float:
+        """The secant slope of the floats ``a`` and ``h`` in 50-digit arithmetic: no rounding.
+
+        Comparing it with the double-precision slope separates the two parts of the gap: the
+        curve not being straight over ``[a, a + h]`` (truncation) and 16-digit rounding.
+        """
+        with mpmath.workdps(50):
+            a_mp, h_mp = mpmath.mpf(a), mpmath.mpf(h)
+            return float((self.exact(a_mp + h_mp) - self.exact(a_mp)) / h_mp)
+
 
 FUNCTIONS: dict[str, DemoFunction] = {
     f.key: f
     for f in [
-        DemoFunction("x^2", "x²", np.square, lambda a: 2.0 * a, (-1.5, 9.5)),
-        DemoFunction("x^3", "x³", lambda x: np.power(x, 3), lambda a: 3.0 * a * a, (-9.0, 9.0)),
-        DemoFunction("sin", "sin x", np.sin, math.cos, (-1.8, 1.8)),
-        DemoFunction("exp", "eˣ", np.exp, math.exp, (-1.0, 9.0)),
-        DemoFunction("abs", "|x|", np.abs, lambda a: math.copysign(1.0, a), (-0.8, 3.3), (0.0,)),
+        DemoFunction("x^2", "x²", np.square, lambda a: 2.0 * a, (-1.5, 9.5), lambda x: x * x),
+        DemoFunction(
+            "x^3", "x³", lambda x: np.power(x, 3), lambda a: 3.0 * a * a, (-9.0, 9.0), lambda x: x**3
+        ),
+        DemoFunction("sin", "sin x", np.sin, math.cos, (-1.8, 1.8), mpmath.sin),
+        DemoFunction("exp", "eˣ", np.exp, math.exp, (-1.0, 9.0), mpmath.exp),
+        DemoFunction(
+            "abs", "|x|", np.abs, lambda a: math.copysign(1.0, a), (-0.8, 3.3), mpmath.fabs, (0.0,)
+        ),
     ]
 }
 
@@ -97,6 +114,17 @@ def _lookup(function: str) -> DemoFunction:
     except KeyError:
         known = ", ".join(repr(k) for k in FUNCTIONS)
         raise ValueError(f"unknown function {function!r}: choose one of {known}") from None
+
+
+def _window_containing(y_range: tuple[float, float], y: float) -> tuple[float, float]:
+    """``y_range``, stretched just enough to show ``y`` with a small margin."""
+    lo, hi = y_range
+    margin = 0.06 * (hi - lo)
+    if y < lo:
+        lo = y - margin
+    elif y > hi:
+        hi = y + margin
+    return (float(lo), float(hi))
 
 
 def _fmt(value: float, digits: int = 10) -> str:
@@ -171,7 +199,8 @@ class SecantExplorer(FigureApp):
         ax.axvline(0, color="black", lw=0.6)
         ax.legend(loc="lower right", fontsize=8)
         self._drawn_function = None
-        self.secant_slope = math.nan
+        self._ylim: tuple[float, float] | None = None
+        self.secant_slope = self.exact_slope = math.nan
         self.tangent_slope: float | None = None
         self.left_slope = self.right_slope = math.nan
 
@@ -215,12 +244,18 @@ class SecantExplorer(FigureApp):
         full = self._drawn_function != spec.key
         if full:
             self.curve_line.set_data(self._xs, spec.f(self._xs))
-            self.ax.set_ylim(*spec.y_range)
             label_axes(self.ax, f"Secant and tangent of f(x) = {spec.label}", "x", "f(x)")
             self._drawn_function = spec.key
 
         fa, fah = float(spec.f(a)), float(spec.f(a + h))
+        # keep the second point (a + h, f(a + h)) in view: e^3 or (-3)^3 leave the usual window
+        ylim = _window_containing(spec.y_range, fah)
+        if ylim != self._ylim:
+            self.ax.set_ylim(*ylim)
+            self._ylim = ylim
+            full = True
         self.secant_slope = secant_slope(spec.f, a, h)
+        self.exact_slope = spec.exact_secant_slope(a, h)
         self.tangent_slope = spec.derivative(a)
         self.left_slope, self.right_slope = spec.one_sided(a)
 
@@ -239,12 +274,12 @@ class SecantExplorer(FigureApp):
         self.rise_run.set_data([a, a + h, a + h], [fa, fa, fah])
         self.points.set_data([a, a + h], [fa, fah])
         tangent_text = (
-            f"f′(a) = {self.tangent_slope:.4g}"
+            f"f′(a) = {self.tangent_slope:.10g}"
             if self.tangent_slope is not None
             else f"f′(a) does not exist; dashed: one-sided\ntangents of slopes "
             f"{self.left_slope:+g} and {self.right_slope:+g}"
         )
-        self.slope_text.set_text(f"secant slope = {self.secant_slope:.6g}\n{tangent_text}")
+        self.slope_text.set_text(f"secant slope = {self.secant_slope:.10g}\n{tangent_text}")
         return full
 
     def readout(self) -> str:
@@ -254,9 +289,10 @@ class SecantExplorer(FigureApp):
             f"secant slope  (f(a+h) − f(a))/h = {_fmt(self.secant_slope)}",
         ]
         if self.tangent_slope is not None:
-            gap = abs(self.secant_slope - self.tangent_slope)
+            target = self.tangent_slope
+            gap = abs(self.secant_slope - target)
             lines += [
-                f"derivative    f′(a)             = {_fmt(self.tangent_slope)}",
+                f"derivative    f′(a)             = {_fmt(target)}",
                 f"gap           |secant − f′(a)|  = {gap:.1e}",
             ]
         else:
@@ -267,7 +303,29 @@ class SecantExplorer(FigureApp):
                 f"right derivative {self.right_slope:+g}",
                 f"gap           |secant − {side} derivative| = {gap:.1e}",
             ]
+        lines += self._gap_explanation(target)
         return "\n".join(lines)
+
+    def _gap_explanation(self, target: float) -> list[str]:
+        """Split the gap into truncation (the curve bends over [a, a+h]) and rounding, exactly."""
+        truncation = self.exact_slope - target
+        rounding = self.secant_slope - self.exact_slope
+        split = (
+            f"  made of     truncation {truncation:+.1e} (curve not straight over h)"
+            f"  +  rounding {rounding:+.1e} (16-digit arithmetic)"
+        )
+        if max(abs(truncation), abs(rounding)) <= 1e-14 * max(1.0, abs(target)):
+            verdict = "→ the secant slope equals the target to about 14 digits or more"
+        elif truncation == 0:
+            verdict = "→ the curve is straight between a and a+h: only rounding is left"
+        elif abs(rounding) > abs(truncation):
+            verdict = (
+                "→ rounding dominates: f(a+h) and f(a) share most of their digits and the "
+                "subtraction cancels them; a smaller |h| now makes the slope worse, a larger one better"
+            )
+        else:
+            verdict = "→ truncation dominates: a smaller |h| brings the secant slope closer"
+        return [split, verdict]
 
     # -- without a widget front end ----------------------------------------------------------
     def table_rows(self) -> list[tuple[float, float, float | None]]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -16,6 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from autograder.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "ps1_derivatives"
@@ -148,32 +149,16 @@ def test_selfcheck_default_notebook_is_the_release_stub(course, jupyter_env):
     assert "[PASS]" not in proc.stdout
 
 
-def test_selfcheck_rejects_a_file_that_is_not_a_notebook(course, jupyter_env, tmp_path):
+def test_selfcheck_rejects_a_file_that_is_not_a_notebook(course, tmp_path, capsys):
     bad = tmp_path / "notes.ipynb"
     bad.write_text("these are my notes, not JSON")
-    proc = run_selfcheck(course, jupyter_env, str(bad))
-    assert proc.returncode == 1
-    assert "notes.ipynb" in proc.stderr and "not a notebook" in proc.stderr
+    assert main(["--course-dir", str(course), "selfcheck", ASSIGNMENT, str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "notes.ipynb" in err and "not a notebook" in err
 
 
-def test_selfcheck_unknown_assignment_is_named(course, jupyter_env):
-    env = dict(jupyter_env)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "autograder",
-            "--course-dir",
-            str(course),
-            "selfcheck",
-            "ps7_nope",
-            str(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 1
-    assert "ps7_nope" in proc.stderr and "no such assignment" in proc.stderr
-    assert os.path.exists(course / "gradebook.db")
+def test_selfcheck_unknown_assignment_is_named(course, capsys):
+    stub = course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert main(["--course-dir", str(course), "selfcheck", "ps7_nope", str(stub)]) == 1
+    err = capsys.readouterr().err
+    assert "ps7_nope" in err and "no such assignment" in err

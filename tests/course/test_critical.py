@@ -116,3 +116,13 @@ def test_own_polynomial_can_be_added():
 def test_own_function_that_is_not_a_polynomial_is_refused_by_name():
     with pytest.raises(ValueError, match=r"'wavy' = 'sin\(x\)' must be a polynomial in x"):
         critical_point_explorer("x²", functions={"wavy": "sin(x)"})
+
+
+def test_constant_function_every_point_is_critical():
+    from calcml.widgets.critical import critical_point_explorer
+
+    app = critical_point_explorer("flat", functions={"flat": "3"})
+    assert "every x is a critical point" in app.last_readout
+    assert "global minimum and a global maximum" in app.last_readout
+    assert "runs off" not in app.last_readout
+    assert "f′ = 0 (flat)" in app.last_readout

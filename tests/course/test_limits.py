@@ -110,3 +110,34 @@ def test_slider_update_is_blitted_not_a_full_redraw():
     assert app._background is background  # δ only moves dynamic artists
     app.chooser.value = "jump"
     assert app._background is not background  # a new function redraws the static part
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    from io import BytesIO
+
+    from PIL import Image
+
+    return np.asarray(Image.open(BytesIO(png)).convert("RGBA"))
+
+
+def test_moving_a_is_blitted_and_matches_a_full_redraw():
+    app = limit_explorer("hole", delta=0.05)
+    background, png = app._background, app.last_png
+    app.a_slider.value = 1.75
+    assert app._background is background  # a only moves dynamic artists: no full redraw
+    assert app.last_png != png
+    assert "x → a = 1.75" in app.last_readout
+    blitted = _pixels(app.last_png)
+    app.refresh(full=True)
+    assert np.array_equal(_pixels(app.last_png), blitted)
+
+
+def test_a_slider_range_follows_the_chosen_function():
+    app = limit_explorer("hole")
+    assert (app.a_slider.min, app.a_slider.max) == (-0.25, 2.25)
+    lo, hi = app.ax_f.get_xlim()
+    assert lo <= app.a_slider.min and hi >= app.a_slider.max  # every a the slider offers is in view
+    app.chooser.value = "oscillating"
+    assert (app.a_slider.min, app.a_slider.max, app.a) == (-1.25, 1.25, 0.0)
+    app.chooser.value = "hole"
+    assert (app.a_slider.min, app.a_slider.max, app.a) == (-0.25, 2.25, 1.0)

@@ -69,3 +69,18 @@ def test_static_mimebundle_carries_png():
     bundle = quadratic_form_explorer(-1.0, -1.0, 0)._repr_mimebundle_()
     assert bundle["image/png"]
     assert "maximum" in bundle["text/plain"]
+
+
+@pytest.mark.parametrize(
+    ("l1", "l2", "words"),
+    [
+        (0.0, 2.0, ["flat along v₁", "non-strict) minima", "x² − y⁴ a saddle"]),
+        (-1.0, 0.0, ["flat along v₂", "non-strict) maxima", "−x² + y⁴ a saddle"]),
+        (0.0, 0.0, ["H = 0"]),
+    ],
+)
+def test_singular_readout_says_what_the_quadratic_is_and_why_the_test_cannot_decide(l1, l2, words):
+    app = quadratic_form_explorer(l1, l2, 20)
+    assert app.verdict == "inconclusive"
+    for word in words:
+        assert word in app.last_readout
