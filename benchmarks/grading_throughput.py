@@ -36,6 +36,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--assignment", default=None)
     parser.add_argument("--keep", action="store_true", help="keep the scratch courses")
+    parser.add_argument(
+        "--also-no-verify",
+        action="store_true",
+        help="also time `grade --no-verify` (the cost of the independent verification)",
+    )
     args = parser.parse_args()
     if args.students < 1:
         parser.error("--students must be at least 1")
@@ -61,6 +66,8 @@ def main() -> int:
         ours_course = scratch / "ours"
         shutil.copytree(base, stock_course)
         shutil.copytree(base, ours_course)
+        if args.also_no_verify:
+            shutil.copytree(base, scratch / "ours-no-verify")
 
         print(f"assignment {assignment}, {args.students} submissions, scratch {scratch}")
         started = time.perf_counter()
@@ -100,6 +107,19 @@ def main() -> int:
             f"python -m autograder grade: {ours_seconds:7.1f} s  ({ours_seconds / args.students:.2f} s/submission, {isolation}, {graded} graded)"
         )
         print(f"speed-up: {stock_seconds / ours_seconds:.2f}x")
+        if args.also_no_verify:
+            course = scratch / "ours-no-verify"
+            started = time.perf_counter()
+            cohort.run(
+                cohort.grade_command(course, assignment, *extra, "--no-verify"),
+                course,
+                env,
+                timeout=3600,
+            )
+            seconds = time.perf_counter() - started
+            print(
+                f"grade --no-verify         : {seconds:7.1f} s  (speed-up {stock_seconds / seconds:.2f}x)"
+            )
     finally:
         if args.keep:
             print(f"kept {scratch}")

@@ -164,8 +164,10 @@ def frame_sweeps(app) -> list[Sweep]:
         current = control.index if hasattr(control, "_options_labels") else control.value
         for label, value in values:
             try:
-                _set_control(control, value)
-                app.refresh()
+                renders = app.render_count
+                _set_control(control, value)  # the app's observer redraws on a change...
+                if app.render_count == renders:  # ...unless nothing changed or nobody observes
+                    app.refresh()
             except Exception:  # a control may refuse a value (validation): leave the frame out
                 sweep.skipped += 1
                 continue

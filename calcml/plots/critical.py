@@ -3,12 +3,22 @@ Figure; the chapter shows it with ``calcml.figures.show_figure(fig, alt)``."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import sympy as sp
 
 from calcml.figures import COLORS, label_axes, new_figure
 from calcml.widgets.critical import X, analyse_polynomial
 from calcml.widgets.descent1d import double_well_loss, gradient_descent_1d, quadratic_loss
+
+_SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _pretty_polynomial(expr) -> str:
+    """x**3 - 3*x**2 + 5 as x³ − 3x² + 5, for titles."""
+    text = re.sub(r"\*\*(\d+)", lambda m: m.group(1).translate(_SUPERSCRIPT_DIGITS), sp.sstr(expr))
+    return text.replace("*", "").replace("-", "−")
 
 
 def worked_polynomial_figure(expr, xlim=(-2.5, 2.5)):
@@ -68,8 +78,7 @@ def worked_polynomial_figure(expr, xlim=(-2.5, 2.5)):
     ax.set_ylim(lo, hi)
     ax.set_xlim(*xlim)
     fig.legend(fontsize=8, loc="outside lower center", ncols=2)
-    title = sp.sstr(analysis.expr).replace("**", "^").replace("*", "")
-    label_axes(ax, f"f(x) = {title}", "x", "f(x)")
+    label_axes(ax, f"f(x) = {_pretty_polynomial(analysis.expr)}", "x", "f(x)")
     return fig
 
 

@@ -107,6 +107,11 @@ def gradient_step(grad: Callable, w: float, lr: float) -> float:
 # -- the figures ------------------------------------------------------------------------------
 
 
+def _minus(text: str) -> str:
+    """Typographic minus signs, matching the ones Matplotlib puts on tick labels."""
+    return text.replace("-", "\u2212")
+
+
 def training_loss(step):
     """A smooth made-up training curve: fast early progress, then a long plateau."""
     step = np.asarray(step, dtype=float)
@@ -162,7 +167,7 @@ def training_loss_figure(drop: float = 0.25, starts=(2.0, 40.0)):
         ax.plot(xs, training_loss(xs), "o-", color=color, lw=2)
         ax.annotate(
             f"{name}: −{stretch.drop:.2f} in {stretch.steps:.1f} steps\n"
-            f"slope ≈ {stretch.average_slope:.3f} per step",
+            f"slope ≈ {_minus(f'{stretch.average_slope:.3f}')} per step",
             xy=(stretch.end, float(training_loss(stretch.end))),
             xytext=text_at,
             fontsize=9,
@@ -315,6 +320,7 @@ def difference_error_figure(f: Callable = np.sin, df: Callable = np.cos, x: floa
         "s-",
         ms=3,
         color=COLORS["curve"],
+        alpha=0.7,  # lets the forward difference show through where round-off makes them overlap
         label="central difference",
     )
     big = steps > 1e-4
@@ -384,7 +390,7 @@ def nondifferentiable_figure():
     corner.plot(xs, np.abs(xs), color=COLORS["curve"], lw=2, label="|x|")
     corner.plot(xs, relu(xs), color=COLORS["second"], lw=1.5, ls="--", label="ReLU")
     corner.legend(fontsize=8, loc="upper center")
-    label_axes(corner, "Corner: slopes −1 and +1 meet", "x", "f(x)")
+    label_axes(corner, "Corner: one-sided slopes differ", "x", "f(x)")
     cusp.plot(xs, np.cbrt(xs) ** 2, color=COLORS["curve"], lw=2)
     label_axes(cusp, "Cusp: x^(2/3)", "x", "f(x)")
     vertical.plot(xs, np.cbrt(xs), color=COLORS["curve"], lw=2)
@@ -484,7 +490,7 @@ def gradient_step_figure(w0: float = 5.0, lr: float = 0.1):
         arrowprops={"arrowstyle": "->", "lw": 1.5},
     )
     ax.annotate(
-        f"step −η·L′({w0:g}) = {w1 - w0:+.2f}",
+        f"step −η·L′({w0:g}) = {_minus(f'{w1 - w0:+.2f}')}",
         xy=(w1, 0.4),
         xytext=(w0, 0.4),
         va="center",

@@ -30,6 +30,12 @@ from calcml.widgets.base import FigureApp, log_slider
 X_RANGE = (-3.1, 3.1)
 #: Below this distance from a kink, ``a`` counts as sitting on it (slider values are floats).
 KINK_TOLERANCE = 1e-9
+#: Printed under the static table of secant slopes.
+TABLE_NOTE = (
+    "curve: the curve bends between a and a+h (truncation, shrinks with |h|); rounding: "
+    "16-digit arithmetic cancels the leading digits of f(a+h) − f(a) (grows as |h| shrinks); "
+    "neither: the slope matches f′(a), or at a kink the one-sided derivative, to within 1e-14"
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,12 @@ FUNCTIONS: dict[str, DemoFunction] = {
     for f in [
         DemoFunction("x^2", "x²", np.square, lambda a: 2.0 * a, (-1.5, 9.5), lambda x: x * x),
         DemoFunction(
-            "x^3", "x³", lambda x: np.power(x, 3), lambda a: 3.0 * a * a, (-9.0, 9.0), lambda x: x**3
+            "x^3",
+            "x³",
+            lambda x: np.power(x, 3),
+            lambda a: 3.0 * a * a,
+            (-9.0, 9.0),
+            lambda x: x**3,
         ),
         DemoFunction("sin", "sin x", np.sin, math.cos, (-1.8, 1.8), mpmath.sin),
         DemoFunction("exp", "eˣ", np.exp, math.exp, (-1.0, 9.0), mpmath.exp),
@@ -99,7 +110,7 @@ def secant_table(function: str, a: float, steps=None) -> list[tuple[float, float
     """
     spec = _lookup(function)
     if steps is None:
-        steps = [s * 10.0**-k for k in (1, 2, 3, 4, 6, 8) for s in (1, -1)]
+        steps = [s * 10.0**-k for k in (1, 2, 3, 4, 6, 8, 10) for s in (1, -1)]
     exact = spec.derivative(a)
     rows = []
     for h in steps:
@@ -128,7 +139,7 @@ def _window_containing(y_range: tuple[float, float], y: float) -> tuple[float, f
 
 
 def _fmt(value: float, digits: int = 10) -> str:
-    return f"{value:+.{digits}f}"
+    return f"{value + 0.0:+.{digits}f}"  # + 0.0 turns -0.0 into 0.0
 
 
 class SecantExplorer(FigureApp):
@@ -289,7 +300,7 @@ class SecantExplorer(FigureApp):
             f"secant slope  (f(a+h) − f(a))/h = {_fmt(self.secant_slope)}",
         ]
         if self.tangent_slope is not None:
-            target = self.tangent_slope
+            target, name = self.tangent_slope, "f′(a)"
             gap = abs(self.secant_slope - target)
             lines += [
                 f"derivative    f′(a)             = {_fmt(target)}",
@@ -297,50 +308,70 @@ class SecantExplorer(FigureApp):
             ]
         else:
             side, target = ("right", self.right_slope) if h > 0 else ("left", self.left_slope)
+            name = f"{side} derivative"
             gap = abs(self.secant_slope - target)
             lines += [
                 f"derivative    f′(a) does not exist: left derivative {self.left_slope:+g}, "
                 f"right derivative {self.right_slope:+g}",
                 f"gap           |secant − {side} derivative| = {gap:.1e}",
             ]
-        lines += self._gap_explanation(target)
+        lines += self._gap_explanation(target, name)
         return "\n".join(lines)
 
-    def _gap_explanation(self, target: float) -> list[str]:
-        """Split the gap into truncation (the curve bends over [a, a+h]) and rounding, exactly."""
+    def _gap_explanation(self, target: float, name: str) -> list[str]:
+        """Split the gap into truncation (the curve bends over [a, a+h]) and rounding, exactly.
+
+        ``exact_slope`` is the secant slope of the same floats ``a`` and ``h`` in 50-digit
+        arithmetic, so ``secant - target = truncation + rounding`` holds to the digits shown.
+        """
         truncation = self.exact_slope - target
         rounding = self.secant_slope - self.exact_slope
-        split = (
-            f"  made of     truncation {truncation:+.1e} (curve not straight over h)"
-            f"  +  rounding {rounding:+.1e} (16-digit arithmetic)"
-        )
-        if max(abs(truncation), abs(rounding)) <= 1e-14 * max(1.0, abs(target)):
-            verdict = "→ the secant slope equals the target to about 14 digits or more"
+        lines = [
+            f"  secant − {name} = truncation + rounding:",
+            f"  truncation  {truncation + 0.0:+.1e}  (the curve is not straight over [a, a+h]; "
+            "shrinks with |h|)",
+            f"  rounding    {rounding + 0.0:+.1e}  (16-digit arithmetic; grows roughly like 1/|h|)",
+        ]
+        tolerance = 1e-14 * max(1.0, abs(target))
+        if max(abs(truncation), abs(rounding)) <= tolerance:
+            lines.append(f"→ secant slope and {name} agree to within {tolerance:.0e}")
         elif truncation == 0:
-            verdict = "→ the curve is straight between a and a+h: only rounding is left"
+            lines.append("→ the curve is straight between a and a+h: all of the gap is rounding")
         elif abs(rounding) > abs(truncation):
-            verdict = (
-                "→ rounding dominates: f(a+h) and f(a) share most of their digits and the "
-                "subtraction cancels them; a smaller |h| now makes the slope worse, a larger one better"
+            lines.append(
+                "→ rounding dominates: f(a+h) and f(a) agree in most of their digits, the "
+                "subtraction cancels them, and a smaller |h| makes the slope worse, not better"
             )
         else:
-            verdict = "→ truncation dominates: a smaller |h| brings the secant slope closer"
-        return [split, verdict]
+            lines.append("→ truncation dominates: a smaller |h| brings the secant slope closer")
+        return lines
 
     # -- without a widget front end ----------------------------------------------------------
     def table_rows(self) -> list[tuple[float, float, float | None]]:
         return secant_table(self.spec.key, float(self.a.value))
+
+    def _cause(self, h: float) -> str:
+        """Which part of the gap is larger at step ``h``: "curve" (truncation), "rounding", "neither"."""
+        spec, a = self.spec, float(self.a.value)
+        left, right = spec.one_sided(a)
+        target = right if h > 0 else left
+        exact = spec.exact_secant_slope(a, h)
+        truncation, rounding = abs(exact - target), abs(secant_slope(spec.f, a, h) - exact)
+        if max(truncation, rounding) <= 1e-14 * max(1.0, abs(target)):
+            return "neither"
+        return "rounding" if rounding > truncation else "curve"
 
     def table_text(self) -> str:
         """The secant slopes for shrinking h at the current a, as a plain-text table."""
         spec, a = self.spec, float(self.a.value)
         lines = [
             f"Secant slopes of f(x) = {spec.label} at a = {a:.2f}",
-            f"{'h':>10}  {'secant slope':>16}  {'gap to f′(a)':>12}",
+            f"{'h':>10}  {'secant slope':>16}  {'gap to f′(a)':>12}  {'gap mostly from':>15}",
         ]
         for h, slope, gap in self.table_rows():
             gap_text = "f′(a) n/a" if gap is None else f"{gap:.1e}"
-            lines.append(f"{h:>+10.0e}  {slope:>16.10f}  {gap_text:>12}")
+            lines.append(f"{h:>+10.0e}  {slope:>16.10f}  {gap_text:>12}  {self._cause(h):>15}")
+        lines.append(TABLE_NOTE)
         return "\n".join(lines)
 
     def static_extra_html(self) -> str:
@@ -349,14 +380,16 @@ class SecantExplorer(FigureApp):
         cell = 'style="padding:0 0.8em;text-align:right;font-family:monospace"'
         rows = "".join(
             f"<tr><td {cell}>{h:+.0e}</td><td {cell}>{slope:.10f}</td>"
-            f"<td {cell}>{'f′(a) n/a' if gap is None else f'{gap:.1e}'}</td></tr>"
+            f"<td {cell}>{'f′(a) n/a' if gap is None else f'{gap:.1e}'}</td>"
+            f"<td {cell}>{self._cause(h)}</td></tr>"
             for h, slope, gap in self.table_rows()
         )
         return (
             '<table class="calcml-secant-table">'
             f"<caption>Secant slopes of f(x) = {html.escape(spec.label)} at a = {a:.2f}</caption>"
-            "<thead><tr><th>h</th><th>secant slope</th><th>gap to f′(a)</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table>"
+            "<thead><tr><th>h</th><th>secant slope</th><th>gap to f′(a)</th>"
+            "<th>gap mostly from</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table><p>{html.escape(TABLE_NOTE)}</p>"
         )
 
     def _repr_mimebundle_(self, **kwargs):

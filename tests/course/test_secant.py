@@ -135,3 +135,81 @@ def test_bad_arguments_are_named():
         secant_explorer("x^2", h=0.0)
     with pytest.raises(ValueError, match="point a"):
         secant_explorer("x^2", a=5.0)
+
+
+def test_readout_splits_the_gap_into_truncation_and_rounding(demo):
+    demo.set_h(1e-3)
+    # in 50-digit arithmetic the secant slope of x² is exactly 2a + h
+    assert demo.exact_slope == pytest.approx(2.0 + 1e-3, rel=1e-15)
+    assert "truncation  +1.0e-03" in demo.last_readout
+    assert "truncation dominates" in demo.last_readout
+    demo.set_h(1e-10)
+    gap = demo.secant_slope - 2.0
+    assert abs(gap) > 100 * 1e-10  # far bigger than the truncation part h
+    rounding = demo.secant_slope - demo.exact_slope
+    assert f"rounding    {rounding:+.1e}" in demo.last_readout
+    assert abs(rounding) > 100 * abs(demo.exact_slope - 2.0)
+    assert "rounding dominates" in demo.last_readout
+    assert "smaller |h| makes the slope worse" in demo.last_readout
+
+
+@pytest.mark.parametrize("function", list(FUNCTIONS))
+@pytest.mark.parametrize("a", [-2.0, 2.0])
+@pytest.mark.parametrize("h", [1e-10, -1e-10, 1.0, -1.0])
+def test_readout_is_truthful_at_the_extremes(function, a, h):
+    demo = secant_explorer(function, a=a, h=h)
+    text = demo.last_readout
+    assert "error" not in text.lower()
+    exact = demo.tangent_slope
+    truncation, rounding = demo.exact_slope - exact, demo.secant_slope - demo.exact_slope
+    assert demo.secant_slope - exact == pytest.approx(truncation + rounding, abs=1e-15)
+    assert f"{abs(demo.secant_slope - exact):.1e}" in text
+    if abs(h) == 1.0:
+        assert "truncation dominates" in text or "straight" in text
+    elif abs(rounding) > abs(truncation):
+        assert "rounding dominates" in text or "straight" in text
+
+
+def test_exp_at_two_with_tiny_step_reports_round_off():
+    demo = secant_explorer("exp", a=2.0, h=1e-10)
+    assert abs(demo.secant_slope - math.exp(2.0)) > 1e-7  # round-off, far above h·e²/2
+    assert "rounding dominates" in demo.last_readout
+
+
+def test_abs_away_from_the_kink_is_straight_so_only_rounding_is_left():
+    demo = secant_explorer("abs", a=1.0, h=1e-5)
+    assert demo.exact_slope == 1.0
+    assert "all of the gap is rounding" in demo.last_readout
+    demo.a.value = 0.05
+    demo.set_h(-0.1)  # the secant jumps over the kink: slope 0, not 1
+    assert demo.secant_slope == pytest.approx(0.0, abs=1e-12)
+    assert "truncation dominates" in demo.last_readout
+
+
+@pytest.mark.parametrize(("function", "a", "h"), [("exp", 2.0, 1.0), ("x^3", -2.0, -1.0)])
+def test_second_point_stays_inside_the_plot(function, a, h):
+    demo = secant_explorer(function, a=a, h=h)
+    low, high = demo.ax.get_ylim()
+    y = float(FUNCTIONS[function].f(a + h))
+    assert low < y < high
+    demo.set_h(math.copysign(0.1, h))  # back inside the usual window: the usual limits return
+    assert demo.ax.get_ylim() == pytest.approx(FUNCTIONS[function].y_range)
+    blitted = demo.last_png
+    demo.refresh(full=True)
+    assert demo.last_png == blitted
+
+
+def test_figure_text_shows_the_round_off_digits(demo):
+    demo.set_h(1e-10)
+    shown = demo.slope_text.get_text().splitlines()[0]
+    assert shown == f"secant slope = {demo.secant_slope:.10g}"
+    assert shown != "secant slope = 2"
+
+
+def test_static_table_says_where_rounding_takes_over(demo):
+    text = demo.table_text()
+    by_step = {line.split()[0]: line for line in text.splitlines()[2:] if line.strip()[:1] in "+-"}
+    assert by_step["+1e-02"].endswith("curve")
+    assert by_step["+1e-10"].endswith("rounding")
+    assert by_step["-1e-10"].endswith("rounding")
+    assert "rounding" in demo.static_extra_html()
