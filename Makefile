@@ -23,7 +23,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create .venv and install the course with everything it needs
 
 lab: install ## open the course in JupyterLab (prints the URL when there is no display)
-	$(JUPYTER) lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(if $(DISPLAY),,--no-browser)
+	$(JUPYTER) lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) \
+		--LabApp.default_url=/lab/tree/course/00-welcome.ipynb \
+		$(if $(DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 system-deps: ## Debian packages the tests use: chromium (browser suite) and bubblewrap (grading sandbox)
 	@if command -v chromium >/dev/null && command -v bwrap >/dev/null; then :; \

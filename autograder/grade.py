@@ -241,6 +241,9 @@ def _take_kernel():
         kernel = SandboxedKernel(
             _worker["scratch"], extra_arguments=["--HistoryManager.hist_file=:memory:"]
         )
+    if _worker["options"].prestart:
+        # The next submission's kernel boots while this one runs.
+        _prestart_kernel()
     return kernel
 
 
@@ -366,8 +369,6 @@ def _grade_notebook(task, name, path, config, options, db_url):
                     pass
     finally:
         kernel.shutdown()
-        if options.prestart:
-            _prestart_kernel()  # boots while we verify and the main process saves
 
     _mark_unexecuted(nb)
     nb, resources = _run(

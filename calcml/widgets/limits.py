@@ -220,12 +220,16 @@ class LimitExplorer(FigureApp):
     DELTA_GRID = np.logspace(-6, 0, 400)
 
     def __init__(
-        self, function: str | Callable = "hole", a: float | None = None, delta: float = 0.5
+        self,
+        function: str | Callable = "hole",
+        a: float | None = None,
+        delta: float = 0.5,
+        label: str | None = None,
     ):
         self.functions = dict(FUNCTIONS)
         if callable(function):
             self.functions["custom"] = LimitFunction(
-                getattr(function, "__name__", "custom f"),
+                label or getattr(function, "__name__", "custom f"),
                 function,
                 0.0 if a is None else float(a),
                 None,
@@ -455,6 +459,12 @@ class LimitExplorer(FigureApp):
         return ""
 
 
-def limit_explorer(function: str | Callable = "hole", a: float | None = None, delta: float = 0.5):
-    """Interactive limit explorer; ``function`` is a catalogue key (see ``FUNCTIONS``) or a callable."""
-    return LimitExplorer(function=function, a=a, delta=delta)
+def limit_explorer(
+    function: str | Callable = "hole",
+    a: float | None = None,
+    delta: float = 0.5,
+    label: str | None = None,
+):
+    """Interactive limit explorer; ``function`` is a catalogue key (see ``FUNCTIONS``) or a callable
+    (``label`` names a callable in the title and readout; its ``__name__`` otherwise)."""
+    return LimitExplorer(function=function, a=a, delta=delta, label=label)

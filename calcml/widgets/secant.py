@@ -128,13 +128,17 @@ def _lookup(function: str) -> DemoFunction:
 
 
 def _window_containing(y_range: tuple[float, float], y: float) -> tuple[float, float]:
-    """``y_range``, stretched just enough to show ``y`` with a small margin."""
+    """``y_range``, stretched to show ``y``.
+
+    The stretch comes in steps of half the usual height, so that dragging a slider redraws the
+    axes (slow) only when a step is crossed, not on every move (fast blitting).
+    """
     lo, hi = y_range
-    margin = 0.06 * (hi - lo)
+    quantum = 0.5 * (hi - lo)
     if y < lo:
-        lo = y - margin
+        lo -= quantum * math.ceil((lo - y) / quantum + 0.1)
     elif y > hi:
-        hi = y + margin
+        hi += quantum * math.ceil((y - hi) / quantum + 0.1)
     return (float(lo), float(hi))
 
 

@@ -98,3 +98,16 @@ def test_difference_quotient_of_square_is_a_line_with_a_hole_at_zero():
     verdict = limit_verdict(quotient, 0.0)
     assert verdict.kind == "limit" and verdict.limit == pytest.approx(2.0, abs=1e-5)
     assert math.isnan(verdict.value_at_a)  # 0/0: the removable hole that the derivative fills
+
+
+def test_sampled_tables_can_be_fooled_by_sin_pi_over_x():
+    # the chapter's warning: δ = 10^-k samples sin(π/x) only at its zeros, so the numerical
+    # verdict claims a limit, although the value 1 occurs arbitrarily close to 0 as well
+    def sin_pi_over(t):
+        return np.sin(np.pi / t)
+
+    assert limit_verdict(sin_pi_over, 0.0).kind == "limit"
+    peaks = 1 / (2 * (10**7 + np.arange(4)) + 0.5)
+    assert np.all(peaks < 1e-7)
+    assert sin_pi_over(peaks) == pytest.approx(1.0, abs=1e-6)
+    assert limit_verdict(FUNCTIONS["oscillating"].func, 0.0).kind == "oscillating"

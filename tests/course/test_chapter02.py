@@ -158,3 +158,27 @@ def test_every_figure_has_titles_and_labelled_axes(name):
         assert ax.lines or ax.collections, f"{name}: an axes is empty"
     assert any(ax.get_xlabel() for ax in fig.axes), f"{name}: no x label"
     fig.canvas.draw()  # renders without error or warning
+
+
+def test_leading_error_terms_of_forward_and_central_differences():
+    """The chapter states forward error ≈ (h/2) f″(x) and central error ≈ (h²/6) f‴(x)."""
+    x = 1.0
+    for h in (1e-2, 1e-3):
+        forward = d.forward_difference(np.sin, x, h) - np.cos(x)
+        central = d.central_difference(np.sin, x, h) - np.cos(x)
+        assert forward == pytest.approx(h / 2 * -np.sin(x), rel=1e-2)
+        assert central == pytest.approx(h**2 / 6 * -np.cos(x), rel=1e-2)
+
+
+def test_tangent_error_is_half_the_second_derivative_times_distance_squared():
+    """√4.1 from the tangent at 4: error ≈ |f″(4)|/2 · 0.1² with f″(x) = −x^(−3/2)/4."""
+    estimate = 2.0 + 0.1 / 4.0
+    error = estimate - np.sqrt(4.1)
+    assert error == pytest.approx(4.0**-1.5 / 4 / 2 * 0.1**2, rel=0.05)
+
+
+def test_circle_tangent_is_perpendicular_to_the_radius():
+    x, y = sp.symbols("x y")
+    slope = sp.idiff(x**2 + y**2 - 25, y, x)
+    assert sp.simplify(slope + x / y) == 0
+    assert slope.subs({x: 3, y: 4}) * sp.Rational(4, 3) == -1  # radius slope 4/3

@@ -127,3 +127,30 @@ def test_newton_one_step_on_a_quadratic_and_fast_convergence_on_exp():
     for _ in range(5):
         w = w - (math.exp(w) - 2) / math.exp(w)
     assert abs(w - math.log(2)) < 1e-8
+
+
+def test_learning_rate_one_over_curvature_lands_in_one_step():
+    for c in (0.5, 2.0, 10.0):
+        loss = quadratic_loss(curvature=c)
+        assert gradient_descent_1d(loss.grad, -1.0, 1 / c, 1)[-1] == pytest.approx(3.0)
+
+
+def test_step_below_two_over_max_curvature_never_raises_the_double_well_loss():
+    # the chapter: if L'' <= c everywhere (here on the region the run visits), 0 < η < 2/c lowers the loss
+    well = double_well_loss()
+    ws = np.linspace(-2.0, 2.0, 401)
+    c = max(well.curvature(w) for w in ws)
+    run = gradient_descent_1d(well.grad, 1.9, 1.9 / c, 50)
+    assert np.all(np.abs(run) <= 2.0)
+    assert np.all(np.diff(well.loss(run)) <= 1e-12)
+
+
+def test_logistic_loss_on_separable_data_has_no_minimum():
+    # convex, yet no minimiser: with every margin positive the loss keeps falling as w grows
+    xs, ys = np.array([-2.0, -1.0, 1.0, 3.0]), np.array([-1.0, -1.0, 1.0, 1.0])
+
+    def loss(w):
+        return np.mean(np.logaddexp(0, -ys * w * xs))
+
+    values = [loss(w) for w in (1.0, 2.0, 4.0, 8.0, 16.0)]
+    assert np.all(np.diff(values) < 0) and values[-1] > 0

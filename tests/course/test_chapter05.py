@@ -144,3 +144,10 @@ def test_notebook_has_objectives_widgets_quiz_and_summary():
     )
     assert 4 <= len(quiz.questions) <= 6
     assert all(q.explanation for q in quiz.questions)
+
+
+def test_a_zero_eigenvalue_does_not_hide_a_saddle():
+    # the summary: both signs → saddle even if some eigenvalues are 0; zeros alone → inconclusive
+    assert classify_eigenvalues([2.0, 0.0, -1.0]) == "saddle"
+    assert classify_eigenvalues([2.0, 0.0]) == "inconclusive"
+    assert classify_eigenvalues([0.0, -3.0]) == "inconclusive"

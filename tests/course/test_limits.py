@@ -141,3 +141,10 @@ def test_a_slider_range_follows_the_chosen_function():
     assert (app.a_slider.min, app.a_slider.max, app.a) == (-1.25, 1.25, 0.0)
     app.chooser.value = "hole"
     assert (app.a_slider.min, app.a_slider.max, app.a) == (-0.25, 2.25, 1.0)
+
+
+def test_custom_callable_can_be_labelled():
+    app = limit_explorer(lambda t: ((1 + t) ** 2 - 1) / t, a=0.0, label="q(h)")
+    assert app.ax_f.get_title() == "f(x) = q(h)"
+    assert app.last_readout.startswith("f(x) = q(h), x → a = 0")
+    assert "common value ≈ 2" in app.last_readout
