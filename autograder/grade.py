@@ -385,7 +385,6 @@ def _grade_notebook(task, name, path, config, options, db_url):
             checks = {}
     verified = checks is not None or not options.verify
     cells, flagged = _judge(nb, checks, verify_error, task.sources[name])
-    nb, resources = _run([CheckCellMetadata], nb, resources, config)
     return (
         # The notebook was validated when read; v4.writes serialises without validating again.
         NotebookOutcome(name, nbformat.v4.writes(nb), cells, flagged, _manual(nb)),

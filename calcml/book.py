@@ -26,6 +26,7 @@ import argparse
 import base64
 import copy
 import html
+import io
 import json
 import os
 import re
@@ -116,6 +117,18 @@ def _set_control(control, value) -> None:
         control.value = value
 
 
+def _palette_png(png: bytes) -> bytes:
+    """A frame as a 256-colour PNG: about 4x smaller for line plots, about 10 ms per frame."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        rgba = im.convert("RGBA")
+    flat = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")
+    out = io.BytesIO()
+    flat.quantize(256, method=Image.Quantize.FASTOCTREE).save(out, format="PNG", compress_level=6)
+    return out.getvalue()
+
+
 @dataclass
 class Frame:
     label: str
@@ -177,7 +190,7 @@ def frame_sweeps(app) -> list[Sweep]:
             is_start = value == current or (isinstance(value, tuple) and value[1] == current)
             if is_start:
                 sweep.start = len(sweep.frames)
-            sweep.frames.append(Frame(label, app.last_png, app.last_readout))
+            sweep.frames.append(Frame(label, _palette_png(app.last_png), app.last_readout))
         restore()
         app.refresh(full=True)
         if len(sweep.frames) >= 2:

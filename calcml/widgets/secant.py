@@ -6,6 +6,11 @@ Pick a function and a point ``a``, then shrink the step ``h``: the secant throug
 ``±1e-10`` from the keyboard in a few presses. For ``|x|`` at ``0`` the secants from the right and
 from the left settle on different slopes (+1 and -1): the derivative does not exist there.
 
+The readout splits the gap between the secant slope and ``f'(a)`` exactly into truncation (the
+curve is not straight over ``[a, a + h]``) and rounding (double precision), using the same secant
+slope computed in 50-digit arithmetic, so at ``|h| = 1e-10`` it says that round-off, not the
+curve, sets the gap.
+
 Usage in a notebook::
 
     from calcml.widgets.secant import secant_explorer
@@ -151,8 +156,8 @@ class SecantExplorer(FigureApp):
 
     Controls (attributes): ``function`` (ToggleButtons), ``a`` (FloatSlider), ``h_sign``
     (ToggleButtons, +1 or -1) and ``h_size`` (log slider for ``|h|``). The current step is
-    ``self.h``. After every update ``secant_slope``, ``tangent_slope`` (``None`` where there is no
-    derivative), ``left_slope``/``right_slope`` and the plotted lines ``secant_line``,
+    ``self.h``. After every update ``secant_slope``, ``exact_slope`` (the same secant slope
+    without rounding), ``tangent_slope`` (``None`` where there is no derivative), ``left_slope``/``right_slope`` and the plotted lines ``secant_line``,
     ``tangent_line`` (Matplotlib ``Line2D``) are up to date.
     """
 
