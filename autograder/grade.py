@@ -35,7 +35,7 @@ import time
 import traceback
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -733,6 +733,8 @@ def grade_assignment(
             f"grading {len(to_grade)} submission(s) of {assignment} with {workers} worker(s)\n"
         )
         stream.flush()
+        # A kernel started ahead of time only pays off when a worker grades several submissions.
+        options = replace(options, prestart=options.prestart and len(to_grade) > workers)
         bar = Progress(len(to_grade), stream, progress)
         for result in _run_pool(course, to_grade, sources, workers, options, isolation, bar):
             results[result["student"]] = result

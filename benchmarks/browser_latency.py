@@ -56,7 +56,9 @@ def wait_until(page, predicate, timeout_s: float, what: str):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--presses", type=int, default=15)
     parser.add_argument("--chapter", default="02-derivatives.ipynb")
     args = parser.parse_args()
@@ -70,11 +72,15 @@ def main() -> int:
             with chromium_browser() as browser:
                 page = browser.new_page(viewport={"width": 1280, "height": 1000})
                 page.goto(server.url(f"course/{args.chapter}"))
-                wait_until(page, lambda s: s.get("ready") and s.get("status") == "idle", 90, "the kernel")
+                wait_until(
+                    page, lambda s: s.get("ready") and s.get("status") == "idle", 90, "the kernel"
+                )
                 page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
                 wait_until(
                     page,
-                    lambda s: s.get("status") == "idle" and s["pending"] == 0 and s["unexecuted"] == 0,
+                    lambda s: (
+                        s.get("status") == "idle" and s["pending"] == 0 and s["unexecuted"] == 0
+                    ),
                     180,
                     "Run All",
                 )
@@ -89,7 +95,9 @@ def main() -> int:
                 for i in range(args.presses):
                     before = page.evaluate("() => window.__latencies.length")
                     handle.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
-                    page.wait_for_function("(n) => window.__latencies.length > n", arg=before, timeout=10_000)
+                    page.wait_for_function(
+                        "(n) => window.__latencies.length > n", arg=before, timeout=10_000
+                    )
                 latencies = page.evaluate("() => window.__latencies")
         finally:
             server.stop()
@@ -97,7 +105,9 @@ def main() -> int:
     median = statistics.median(latencies)
     p95 = sorted(latencies)[max(0, int(round(0.95 * len(latencies))) - 1)]
     print(f"secant demo, key press -> changed pixels over {len(latencies)} presses:")
-    print(f"  median {median:.1f} ms   p95 {p95:.1f} ms   min {min(latencies):.1f} ms   max {max(latencies):.1f} ms")
+    print(
+        f"  median {median:.1f} ms   p95 {p95:.1f} ms   min {min(latencies):.1f} ms   max {max(latencies):.1f} ms"
+    )
     print(f"  target: median <= 100 ms -> {'met' if median <= 100 else 'NOT met'}")
     return 0
 

@@ -46,7 +46,8 @@ def widget_constructors():
 
 def sliders(widget):
     if isinstance(
-        widget, widgets.FloatSlider | widgets.IntSlider | widgets.FloatLogSlider | widgets.SelectionSlider
+        widget,
+        widgets.FloatSlider | widgets.IntSlider | widgets.FloatLogSlider | widgets.SelectionSlider,
     ):
         yield widget
     for child in getattr(widget, "children", ()):
@@ -84,7 +85,9 @@ def measure(app, slider, n: int) -> list[float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--updates", type=int, default=50)
     args = parser.parse_args()
     print(f"{'widget':<40} {'slider':<18} {'n':>3} {'median ms':>10} {'p95 ms':>8}")
@@ -97,14 +100,18 @@ def main() -> int:
             median = statistics.median(times)
             p95 = float(np.percentile(times, 95))
             label = slider.description or "(slider)"
-            print(f"{module + '.' + name:<40} {label[:18]:<18} {len(times):>3} {median:>10.2f} {p95:>8.2f}")
+            print(
+                f"{module + '.' + name:<40} {label[:18]:<18} {len(times):>3} {median:>10.2f} {p95:>8.2f}"
+            )
             if module in TARGETED:
                 worst_targeted = max(worst_targeted, median)
         if "hit an error" in app.last_readout:
             print(f"  !! {module}.{name} readout shows an error:\n{app.last_readout}")
     verdict = "met" if worst_targeted <= TARGET_MS else "NOT met"
-    print(f"target: median <= {TARGET_MS:.0f} ms for the secant demo and the 2-D GD playground -> {verdict}"
-          f" (worst median {worst_targeted:.2f} ms)")
+    print(
+        f"target: median <= {TARGET_MS:.0f} ms for the secant demo and the 2-D GD playground -> {verdict}"
+        f" (worst median {worst_targeted:.2f} ms)"
+    )
     return 0
 
 

@@ -31,6 +31,8 @@ from types import ModuleType
 
 import nbformat
 
+from calcml.jupyter_env import isolated_jupyter_env
+
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -196,18 +198,7 @@ def submission(release_nb, answers: dict[str, str]):
 
 
 def jupyter_env(scratch: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    for name, sub in [
-        ("JUPYTER_CONFIG_DIR", "jupyter-config"),
-        ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"),
-        ("IPYTHONDIR", "ipython"),
-        ("MPLCONFIGDIR", "mpl"),
-    ]:
-        (scratch / sub).mkdir(parents=True, exist_ok=True)
-        env[name] = str(scratch / sub)
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    env["PYTHONWARNINGS"] = "ignore::DeprecationWarning"
-    return env
+    return isolated_jupyter_env(scratch)
 
 
 def nbgrader(args: list[str], course: Path, env: dict[str, str], check: bool = True):

@@ -63,7 +63,9 @@ def open_notebook(page, lab: LabServer, path: str, timeout: float = 90.0) -> Non
         " return !!(p && p.sessionContext && p.content); }",
         timeout=timeout * 1000,
     )
-    wait_for_state(page, lambda s: s.get("ready") and s.get("status") == "idle", timeout, "kernel idle")
+    wait_for_state(
+        page, lambda s: s.get("ready") and s.get("status") == "idle", timeout, "kernel idle"
+    )
 
 
 def wait_for_state(page, predicate, timeout: float, what: str) -> dict:

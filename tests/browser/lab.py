@@ -21,6 +21,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from calcml.jupyter_env import isolated_jupyter_env
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 CHROMIUM = "/usr/bin/chromium"
@@ -52,25 +54,15 @@ def free_port() -> int:
 
 
 def scratch_environment(scratch: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    for name, sub in [
-        ("JUPYTER_CONFIG_DIR", "jupyter-config"),
-        ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"),
-        ("IPYTHONDIR", "ipython"),
-        ("MPLCONFIGDIR", "mpl"),
-        ("HOME", "home"),
-    ]:
-        path = scratch / sub
-        path.mkdir(parents=True, exist_ok=True)
-        env[name] = str(path)
+    env = isolated_jupyter_env(scratch)
+    env["HOME"] = str(scratch / "home")
+    (scratch / "home").mkdir(parents=True, exist_ok=True)
     settings = scratch / "jupyter-config" / "lab" / "user-settings"
     env["JUPYTERLAB_SETTINGS_DIR"] = str(settings)
     for rel, value in LAB_SETTINGS.items():
         target = settings / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(value))
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["PYTHONWARNINGS"] = "ignore::DeprecationWarning"
     return env
 
 
@@ -108,13 +100,20 @@ class LabServer:
         ]
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
-            cmd, cwd=self.root, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            cmd,
+            cwd=self.root,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         status = f"{self.base_url}/api/status?token={self.token}"
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited early; see {self.log_path}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"JupyterLab exited early; see {self.log_path}:\n{self.log_tail()}"
+                )
             try:
                 with urllib.request.urlopen(status, timeout=2) as response:
                     if response.status == 200:

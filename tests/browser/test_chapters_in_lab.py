@@ -36,9 +36,15 @@ def test_chapter_runs_and_its_widgets_respond(page, lab, chapter):
     errors = panel.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
     assert errors.count() == 0, f"{chapter}: error/stderr output: {errors.first.inner_text()[:500]}"
     text = panel.inner_text()
-    for bad in ("Error displaying widget", "Loading widget...", "Traceback (most recent call last)"):
+    for bad in (
+        "Error displaying widget",
+        "Loading widget...",
+        "Traceback (most recent call last)",
+    ):
         assert bad not in text, f"{chapter}: '{bad}' is shown"
-    assert not page.console_errors, f"{chapter}: uncaught errors in the page: {page.console_errors[:3]}"
+    assert not page.console_errors, (
+        f"{chapter}: uncaught errors in the page: {page.console_errors[:3]}"
+    )
 
     apps = panel.locator(".calcml-app")
     quizzes = panel.locator(".calcml-quiz")
@@ -52,8 +58,12 @@ def test_chapter_runs_and_its_widgets_respond(page, lab, chapter):
         handles = app.locator(".widget-slider .noUi-handle")
         assert handles.count() >= 1, f"{chapter}: widget {i} has no slider"
         before = app.evaluate(JS_FIGURE_AND_READOUT)
-        assert before["src"] and before["readout"], f"{chapter}: widget {i} has no figure or readout"
-        assert "hit an error" not in before["readout"], f"{chapter}: widget {i}: {before['readout']}"
+        assert before["src"] and before["readout"], (
+            f"{chapter}: widget {i} has no figure or readout"
+        )
+        assert "hit an error" not in before["readout"], (
+            f"{chapter}: widget {i}: {before['readout']}"
+        )
         handle = handles.first
         handle.click()
         for key in ("ArrowRight", "ArrowLeft", "ArrowLeft"):
@@ -68,8 +78,12 @@ def test_chapter_runs_and_its_widgets_respond(page, lab, chapter):
             except Exception:  # the slider may sit at the end of its range: try the other way
                 continue
         after = app.evaluate(JS_FIGURE_AND_READOUT)
-        assert after["src"] != before["src"], f"{chapter}: widget {i}: the figure did not change on a key press"
-        assert after["readout"] != before["readout"], f"{chapter}: widget {i}: the readout did not change"
+        assert after["src"] != before["src"], (
+            f"{chapter}: widget {i}: the figure did not change on a key press"
+        )
+        assert after["readout"] != before["readout"], (
+            f"{chapter}: widget {i}: the readout did not change"
+        )
         assert "hit an error" not in after["readout"], f"{chapter}: widget {i}: {after['readout']}"
         shot(page, f"{stem}-2-widget{i}")
 
@@ -77,8 +91,12 @@ def test_chapter_runs_and_its_widgets_respond(page, lab, chapter):
     quiz = quizzes.first
     quiz.scroll_into_view_if_needed()
     feedback = quiz.locator(".calcml-quiz-feedback").first
-    assert feedback.inner_text().strip() == "", f"{chapter}: the explanation shows before any answer"
+    assert feedback.inner_text().strip() == "", (
+        f"{chapter}: the explanation shows before any answer"
+    )
     quiz.locator(".calcml-quiz-option").first.click()
-    page.wait_for_function("(el) => el.innerText.trim().length > 20", arg=feedback.element_handle(), timeout=5000)
+    page.wait_for_function(
+        "(el) => el.innerText.trim().length > 20", arg=feedback.element_handle(), timeout=5000
+    )
     assert "Correct" in feedback.inner_text() or "Not quite" in feedback.inner_text()
     shot(page, f"{stem}-3-quiz")

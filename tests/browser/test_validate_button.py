@@ -29,7 +29,11 @@ def _reference_answer(function: str) -> str:
     for cell in _cells(REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"):
         if _nbgrader(cell).get("grade_id") == function:
             source = "".join(cell["source"])
-            return "\n".join(line for line in source.splitlines() if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+            return "\n".join(
+                line
+                for line in source.splitlines()
+                if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+            )
     raise AssertionError(f"no answer cell {function!r} in source/{ASSIGNMENT}")
 
 
@@ -38,7 +42,11 @@ def _test_cells(function: str) -> list[str]:
     firsts = []
     for cell in _cells(REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"):
         meta = _nbgrader(cell)
-        if meta.get("grade") and cell["cell_type"] == "code" and meta.get("grade_id", "").startswith(f"test_{function}"):
+        if (
+            meta.get("grade")
+            and cell["cell_type"] == "code"
+            and meta.get("grade_id", "").startswith(f"test_{function}")
+        ):
             firsts.append("".join(cell["source"]).strip().splitlines()[0])
     return firsts
 
@@ -61,7 +69,9 @@ def test_validate_stub_fails_then_one_correct_answer_passes(page, lab):
     answer_cells = [
         _nbgrader(c)["grade_id"]
         for c in _cells(release)
-        if _nbgrader(c).get("solution") and not _nbgrader(c).get("grade") and c["cell_type"] == "code"
+        if _nbgrader(c).get("solution")
+        and not _nbgrader(c).get("grade")
+        and c["cell_type"] == "code"
     ]
     function = answer_cells[0]
     own_tests = _test_cells(function)
@@ -89,7 +99,9 @@ def test_validate_stub_fails_then_one_correct_answer_passes(page, lab):
 
     text = _validate(page, "validate-4-answered-dialog")
     for first_line in own_tests:
-        assert first_line not in text, f"{function}'s test {first_line!r} still fails after a correct answer:\n{text[:1500]}"
+        assert first_line not in text, (
+            f"{function}'s test {first_line!r} still fails after a correct answer:\n{text[:1500]}"
+        )
     # the other functions are still stubs, so validation as a whole still fails on them
     others = [t for f in answer_cells[1:] for t in _test_cells(f)]
     assert any(t in text for t in others), "the other, unanswered functions no longer fail"
