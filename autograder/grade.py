@@ -362,7 +362,7 @@ def _grade_notebook(task, name, path, config, options, db_url):
             )
         finally:
             watchdog.cancel()
-            if executor.kc is not None:
+            if getattr(executor, "kc", None) is not None:
                 try:
                     executor.kc.stop_channels()
                 except Exception:  # noqa: BLE001
