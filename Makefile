@@ -27,10 +27,14 @@ lab: install ## open the course in JupyterLab (prints the URL when there is no d
 		--LabApp.default_url=/lab/tree/course/00-welcome.ipynb \
 		$(if $(DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
-system-deps: ## Debian packages the tests use: chromium (browser suite) and bubblewrap (grading sandbox)
-	@if command -v chromium >/dev/null && command -v bwrap >/dev/null; then :; \
-	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium bubblewrap >/dev/null; \
-	else echo "Please install the Debian packages chromium and bubblewrap (sudo apt-get install chromium bubblewrap)"; exit 1; fi
+system-deps: ## Debian packages the tests use: chromium (browser suite), bubblewrap (sandbox), npm (MathJax for the book)
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "Please install the Debian packages:$$missing (sudo apt-get install$$missing)"; exit 1; fi
 
 test: install system-deps ## install what the tests need and run the whole suite
 	$(PY) -m pytest

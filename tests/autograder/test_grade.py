@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-pytestmark = pytest.mark.nbgrader
+from autograder import results as res
+from autograder.grade import exit_status, summary_table
 
 _COHORT = Path(__file__).parent / "fixtures" / "grade" / "cohort.py"
 
@@ -49,6 +50,7 @@ def _max_test_points(result: dict) -> float:
     return sum(cell["max_points"] for cell in result["cells"])
 
 
+@pytest.mark.nbgrader
 def test_run_reports_isolation_and_summary(graded):
     err = graded["process"].stderr
     assert "isolation: bubblewrap" in err or "isolation: rlimits" in err
@@ -56,6 +58,7 @@ def test_run_reports_isolation_and_summary(graded):
     print(f"graded the cohort in {graded['elapsed']:.1f} s")
 
 
+@pytest.mark.nbgrader
 def test_honest_submission_gets_full_marks(graded):
     result = graded["results"]["honest"]
     assert result["status"] == "graded"
@@ -75,11 +78,13 @@ def test_honest_submission_gets_full_marks(graded):
     )
 
 
+@pytest.mark.nbgrader
 def test_unanswered_written_answer_scores_zero_without_review(graded):
     manual = graded["results"]["blank"]["manual"]
     assert manual and not any(m["needs_manual_grade"] for m in manual)
 
 
+@pytest.mark.nbgrader
 @pytest.mark.parametrize("student", ["blank", "wrong"])
 def test_blank_and_wrong_submissions_score_zero(graded, student):
     result = graded["results"][student]
@@ -90,6 +95,7 @@ def test_blank_and_wrong_submissions_score_zero(graded, student):
     assert all(c["message"] for c in result["cells"]), "a failing cell needs a message"
 
 
+@pytest.mark.nbgrader
 def test_failure_messages_never_contain_hidden_test_code(graded):
     source = (graded["course"] / "source" / graded["assignment"]).glob("*.ipynb")
     hidden_lines = set()
@@ -109,6 +115,7 @@ def test_failure_messages_never_contain_hidden_test_code(graded):
                 assert line not in cell["message"], (result["student"], cell["grade_id"])
 
 
+@pytest.mark.nbgrader
 def test_grades_csv_matches_results(graded):
     path = graded["course"] / "reports" / graded["assignment"] / "grades.csv"
     with path.open() as handle:
@@ -127,6 +134,7 @@ def test_grades_csv_matches_results(graded):
                 assert float(row[cell["grade_id"]]) == cell["points"]
 
 
+@pytest.mark.nbgrader
 def test_gradebook_and_autograded_notebooks_work_with_stock_nbgrader(graded):
     course, assignment = graded["course"], graded["assignment"]
     honest = graded["results"]["honest"]
@@ -159,6 +167,7 @@ def test_gradebook_and_autograded_notebooks_work_with_stock_nbgrader(graded):
     assert float(exported["blank"]["raw_score"]) == 0
 
 
+@pytest.mark.nbgrader
 def test_second_run_skips_graded_submissions(graded):
     course, assignment = graded["course"], graded["assignment"]
     before = {s: r["graded_at"] for s, r in graded["results"].items()}
@@ -174,6 +183,7 @@ def test_second_run_skips_graded_submissions(graded):
             assert result["graded_at"] == stamp, student
 
 
+@pytest.mark.nbgrader
 def test_force_regrades_only_the_chosen_student(graded):
     course, assignment = graded["course"], graded["assignment"]
     results_dir = course / "reports" / assignment / "results"
@@ -191,6 +201,7 @@ def test_force_regrades_only_the_chosen_student(graded):
     assert new["score"] == old["score"]
 
 
+@pytest.mark.nbgrader
 def test_interrupted_run_resumes(graded):
     course, assignment, builder = graded["course"], graded["assignment"], graded["builder"]
     students = [f"late{i}" for i in range(4)]
@@ -223,6 +234,7 @@ def test_interrupted_run_resumes(graded):
         assert result["score"] == graded["results"]["honest"]["score"]
 
 
+@pytest.mark.nbgrader
 def test_unknown_assignment_is_a_clear_error(graded):
     done = cohort.run(
         cohort.grade_command(graded["course"], "no_such_assignment"),
@@ -233,7 +245,70 @@ def test_unknown_assignment_is_a_clear_error(graded):
     assert "no_such_assignment" in done.stderr and "not in the gradebook" in done.stderr
 
 
+@pytest.mark.nbgrader
 def test_not_a_course_folder_is_a_clear_error(tmp_path, jupyter_env):
     done = cohort.run(cohort.grade_command(tmp_path, "ps1_derivatives"), tmp_path, jupyter_env)
     assert done.returncode == 2
     assert "nbgrader_config.py" in done.stderr
+
+
+# Unit checks of the result files and the summary (no grading run needed).
+
+
+def _result(student, status="graded", points=(1.0, 0.0), flagged=False):
+    cells = [
+        {
+            "grade_id": f"test_f{i}",
+            "function": f"f{i}",
+            "points": p,
+            "max_points": 1.0,
+            "kernel_passed": p > 0 or flagged,
+            "verified_passed": p > 0,
+            "flagged": flagged and p == 0,
+            "message": "" if p else "AssertionError: no [tag: off-by-one]",
+            "tags": [] if p else ["off-by-one"],
+        }
+        for i, p in enumerate(points)
+    ]
+    return {
+        "student": student,
+        "assignment": "a1",
+        "status": status,
+        "error": None if status == "graded" else f"{student}: broken",
+        "score": sum(points),
+        "max_score": float(len(points)),
+        "cells": cells if status == "graded" else [],
+        "flagged": flagged,
+    }
+
+
+def test_grades_csv_has_one_column_per_test_cell(tmp_path):
+    results = [_result("s02", points=(0.0, 1.0)), _result("s01"), _result("s03", "broken-notebook")]
+    path = res.write_grades_csv(tmp_path, "a1", results)
+    rows = res.read_grades_csv(path)
+    assert [r["student"] for r in rows] == ["s01", "s02", "s03"]
+    assert list(rows[0]) == ["student", "score", "max_score", "status", "test_f0", "test_f1"]
+    assert rows[1]["test_f0"] == "0.0" and rows[1]["test_f1"] == "1.0"
+    assert rows[2]["status"] == "broken-notebook" and rows[2]["test_f0"] == ""
+
+
+def test_result_json_round_trip_and_tags(tmp_path):
+    result = _result("s01", points=(0.0, 1.0))
+    res.write_result(tmp_path, result)
+    assert res.read_result(tmp_path, "a1", "s01") == result
+    assert res.read_result(tmp_path, "a1", "nobody") is None
+    assert res.tags_in("expected 2 [tag: sign-of-h] and [tag: zero-step]") == [
+        "sign-of-h",
+        "zero-step",
+    ]
+    assert [r["student"] for r in res.read_results(tmp_path, "a1")] == ["s01"]
+
+
+def test_summary_lists_flagged_cells_and_exit_status_counts_only_ungraded():
+    graded = [_result("s01"), _result("s02", points=(0.0, 1.0), flagged=True)]
+    text = summary_table(graded, "a1")
+    assert "s02" in text and "(flagged for review)" in text
+    assert "FLAGGED s02 test_f0" in text
+    assert exit_status(graded) == 0
+    assert exit_status(graded + [_result("s03", "timeout")]) == 0
+    assert exit_status(graded + [_result("s04", "missing-notebook")]) == 1
