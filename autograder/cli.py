@@ -75,6 +75,10 @@ def run_grade(args: argparse.Namespace) -> int:
         grade_assignment,
     )
 
+    # Ctrl-C (or SIGTERM) stops a run cleanly even when started with SIGINT ignored
+    # (a background job): what was saved stays saved, the next run resumes.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     options = GradeOptions(
         cell_timeout=args.cell_timeout,
         notebook_timeout=args.notebook_timeout or DEFAULT_NOTEBOOK_TIMEOUT,
@@ -125,7 +129,7 @@ def build_parser(load_external: str | None = None) -> argparse.ArgumentParser:
     add_grade_arguments(grade)
     grade.set_defaults(handler=run_grade)
     for name, (module_name, help_text) in EXTERNAL_COMMANDS.items():
-        command = sub.add_parser(name, help=help_text, add_help=name != load_external)
+        command = sub.add_parser(name, help=help_text)
         if name == load_external:
             module = importlib.import_module(module_name)
             module.add_arguments(command)
@@ -143,10 +147,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from autograder.gradebook import CourseError
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    # Ctrl-C (or SIGTERM) stops a run cleanly even when started with SIGINT ignored
-    # (a background job): what was saved stays saved, the next run resumes.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _interrupt)
     # Import report/feedback/selfcheck only when that command is used.
     external = next((a for a in argv if a in EXTERNAL_COMMANDS), None)
     try:

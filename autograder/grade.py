@@ -94,6 +94,7 @@ class Task:
     sources: dict[str, str]  # name -> source (instructor) notebook path
     dest: str  # autograded/<student>/<assignment>
     digest: str
+    prestart_next: bool = True  # more work will follow: boot the next kernel ahead of time
 
 
 @dataclass
@@ -232,7 +233,7 @@ def _prestart_kernel() -> None:
         _worker["next_kernel"] = None
 
 
-def _take_kernel():
+def _take_kernel(prestart_next: bool = True):
     from autograder.kernel import SandboxedKernel
 
     kernel = _worker.get("next_kernel")
@@ -241,7 +242,7 @@ def _take_kernel():
         kernel = SandboxedKernel(
             _worker["scratch"], extra_arguments=["--HistoryManager.hist_file=:memory:"]
         )
-    if _worker["options"].prestart:
+    if _worker["options"].prestart and prestart_next:
         # The next submission's kernel boots while this one runs.
         _prestart_kernel()
     return kernel
@@ -317,7 +318,7 @@ def _grade_notebook(task, name, path, config, options, db_url):
             cell_timeout=float(config.Execute.timeout),
         )
 
-    kernel = _take_kernel()
+    kernel = _take_kernel(task.prestart_next)
     status, error = "graded", None
     try:
         # The kernel's working directory gets the assignment's other files (data, modules).
@@ -812,6 +813,8 @@ def _dispatch(pool, gb, lock, course, to_grade, sources, workers, isolation, bar
                 sources=sources,
                 dest=str(_prepare_destination(course, sub)),
                 digest=sub.digest,
+                # Near the end of the queue a kernel booted ahead would never be used.
+                prestart_next=len(queue) >= workers,
             )
             pending[pool.submit(grade_task, task)] = task
         done, _ = wait(pending, return_when=FIRST_COMPLETED)

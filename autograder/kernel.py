@@ -65,7 +65,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             str(self.connection_file),
             *(extra_arguments or []),
         ]
-        return sandbox_command(
+        command = sandbox_command(
             argv,
             workdir=str(self.sandbox_workdir),
             readonly=self.sandbox_readonly,
@@ -73,6 +73,14 @@ class SandboxedKernelManager(AsyncKernelManager):
             limits=self.sandbox_limits,
             network=False,
         )
+        # When the sandbox uses a pids cgroup, remember it: every process left in it is killed
+        # at shutdown, even one that left the session (the PID namespace does that with bwrap;
+        # with resource limits only, the cgroup is what catches a double-forked daemon).
+        if "--pids-cgroup" in command:
+            self.sandbox_cgroup = command[command.index("--pids-cgroup") + 1]
+        return command
+
+    sandbox_cgroup: str | None = None
 
 
 class SandboxedKernel:
@@ -133,8 +141,33 @@ class SandboxedKernel:
             except (ProcessLookupError, PermissionError):
                 pass
 
+    def kill_leftovers(self) -> None:
+        """SIGKILL whatever is left in the sandbox's pids cgroup, then remove the group."""
+        cgroup = getattr(self.km, "sandbox_cgroup", None)
+        if not cgroup:
+            return
+        procs = Path(cgroup) / "cgroup.procs"
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                pids = [int(line) for line in procs.read_text().split()]
+            except OSError:
+                return
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.01)
+        try:
+            os.rmdir(cgroup)
+        except OSError:
+            pass
+
     def shutdown(self) -> None:
-        """Stop the kernel at once and delete its scratch folder."""
+        """Stop the kernel and every process it started, and delete its scratch folder."""
         self.kill()
         try:
             run_sync(self.km.shutdown_kernel)(now=True)
@@ -144,4 +177,5 @@ class SandboxedKernel:
             run_sync(self.km.cleanup_resources)()
         except Exception:  # noqa: BLE001
             pass
+        self.kill_leftovers()
         shutil.rmtree(self.scratch, ignore_errors=True)

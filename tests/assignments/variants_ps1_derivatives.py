@@ -177,6 +177,17 @@ CORRECT = {
                 """
             ),
         ),
+        (
+            "central-difference-of-half-step-slopes",
+            _src(
+                """
+                def second_derivative(f, x, h=1e-4):
+                    def slope(t):
+                        return (f(t + h / 2) - f(t - h / 2)) / h
+                    return (slope(x + h / 2) - slope(x - h / 2)) / h
+                """
+            ),
+        ),
     ],
 }
 
@@ -259,19 +270,25 @@ WRONG = {
             _src(
                 """
                 def central_difference(f, x, h=1e-5):
-                    x = float(x)
-                    return (f(x + h) - f(x - h)) / (2 * h)
+                    if np.ndim(x) == 0:
+                        return (f(x + h) - f(x - h)) / (2 * h)
+                    return [(f(t + h) - f(t - h)) / (2 * h) for t in np.ravel(x)]
                 """
             ),
         ),
         (
-            "not-vectorised",
+            "modifies-input",
             _src(
                 """
                 def central_difference(f, x, h=1e-5):
                     if np.ndim(x) == 0:
                         return (f(x + h) - f(x - h)) / (2 * h)
-                    return [(f(t + h) - f(t - h)) / (2 * h) for t in np.ravel(x)]
+                    x += h  # shift the caller's array, then try to put it back
+                    upper = f(x)
+                    x -= 2 * h
+                    lower = f(x)
+                    x += h  # x + h - 2h + h is not always x again in floating point
+                    return (upper - lower) / (2 * h)
                 """
             ),
         ),

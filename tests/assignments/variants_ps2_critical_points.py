@@ -46,6 +46,23 @@ CORRECT = {
                 """
             ),
         ),
+        (
+            "nroots-with-imaginary-filter",
+            _src(
+                """
+                def critical_points(expr, x):
+                    slope = sp.Poly(sp.diff(expr, x), x)
+                    if slope.degree() < 1:
+                        return []
+                    found = []
+                    for root in slope.nroots():
+                        re_part, im_part = root.as_real_imag()
+                        if abs(im_part) < 1e-9 and all(abs(float(re_part) - v) > 1e-7 for v in found):
+                            found.append(float(re_part))
+                    return sorted(found)
+                """
+            ),
+        ),
     ],
     "classify_critical_point": [
         (
@@ -119,6 +136,25 @@ CORRECT = {
                         if power % 2 == 1:
                             points.update(float(r) for r in sp.Poly(factor, x).real_roots())
                     return sorted(points)
+                """
+            ),
+        ),
+        (
+            "order-of-first-nonzero-derivative",
+            _src(
+                """
+                def inflection_points(expr, x):
+                    curvature = sp.Poly(sp.diff(expr, x, 2), x)
+                    if curvature.degree() < 1:
+                        return []
+                    points = []
+                    for r in sorted(set(curvature.real_roots()), key=float):
+                        order = 3
+                        while sp.diff(expr, x, order).subs(x, r) == 0:
+                            order += 1
+                        if order % 2 == 1:  # f'' changes sign when its first non-zero derivative is odd
+                            points.append(float(r))
+                    return points
                 """
             ),
         ),
@@ -261,6 +297,20 @@ WRONG = {
                 """
             ),
         ),
+        (
+            "x0-truncated",
+            _src(
+                """
+                def classify_critical_point(expr, x, x0):
+                    curvature = sp.diff(expr, x, 2).subs(x, int(x0))
+                    if curvature > 0:
+                        return "local minimum"
+                    if curvature < 0:
+                        return "local maximum"
+                    return "inconclusive"
+                """
+            ),
+        ),
     ],
     "inflection_points": [
         (
@@ -325,6 +375,22 @@ WRONG = {
                     f2 = sp.lambdify(x, d2)
                     zeros = sorted({float(r) for r in sp.Poly(d2, x).real_roots()})
                     return [z for z in zeros if f2(z - 0.1) * f2(z + 0.1) < 0]
+                """
+            ),
+        ),
+        (
+            "missed-real-roots",
+            _src(
+                """
+                def inflection_points(expr, x):
+                    curvature = sp.diff(expr, x, 2)
+                    if curvature.is_number:
+                        return []
+                    points = []
+                    for r, mult in sp.roots(sp.Poly(curvature, x)).items():
+                        if r.is_real and mult % 2 == 1:  # is_real is None for roots written with I
+                            points.append(float(r))
+                    return sorted(points)
                 """
             ),
         ),

@@ -185,6 +185,27 @@ CORRECT = {
                 """
             ),
         ),
+        (
+            "stops-once-the-gradient-is-round-off",
+            _src(
+                """
+                def fit_linear_regression(X, y, lr=0.1, n_steps=1000):
+                    X = np.asarray(X, dtype=float)
+                    y = np.asarray(y, dtype=float)
+
+                    def grad(w):
+                        return -2.0 / len(y) * (X.T @ (y - X @ w))
+
+                    w = np.zeros(X.shape[1])
+                    for _ in range(n_steps):
+                        g = grad(w)
+                        if np.linalg.norm(g) < 1e-12:  # converged to round-off: further steps change nothing visible
+                            break
+                        w = w - lr * g
+                    return w
+                """
+            ),
+        ),
     ],
 }
 
@@ -418,6 +439,57 @@ WRONG = {
                 """
             ),
         ),
+        (
+            "tol-not-strict",
+            _src(
+                """
+                def gradient_descent(grad, w0, lr=0.1, n_steps=100, tol=1e-8):
+                    w = np.array(w0, dtype=float)
+                    points = [w]
+                    for _ in range(n_steps):
+                        g = np.asarray(grad(w), dtype=float)
+                        if np.linalg.norm(g) <= tol:
+                            break
+                        w = w - lr * g
+                        points.append(w)
+                    return w, np.array(points)
+                """
+            ),
+        ),
+        (
+            "wrong-norm",
+            _src(
+                """
+                def gradient_descent(grad, w0, lr=0.1, n_steps=100, tol=1e-8):
+                    w = np.array(w0, dtype=float)
+                    points = [w]
+                    for _ in range(n_steps):
+                        g = np.asarray(grad(w), dtype=float)
+                        if np.max(np.abs(g)) < tol:
+                            break
+                        w = w - lr * g
+                        points.append(w)
+                    return w, np.array(points)
+                """
+            ),
+        ),
+        (
+            "lr-applied-twice",
+            _src(
+                """
+                def gradient_descent(grad, w0, lr=0.1, n_steps=100, tol=1e-8):
+                    w = np.array(w0, dtype=float)
+                    points = [w]
+                    for _ in range(n_steps):
+                        step = lr * np.asarray(grad(w), dtype=float)
+                        if np.linalg.norm(step / lr) < tol:
+                            break
+                        w = w - lr * step
+                        points.append(w)
+                    return w, np.array(points)
+                """
+            ),
+        ),
     ],
     "mse_loss": [
         (
@@ -537,6 +609,20 @@ WRONG = {
                 """
                 def fit_linear_regression(X, y, lr=0.1, n_steps=1000):
                     return np.linalg.solve(X.T @ X, X.T @ y)
+                """
+            ),
+        ),
+        (
+            "off-by-one-steps",
+            _src(
+                """
+                def fit_linear_regression(X, y, lr=0.1, n_steps=1000):
+                    X = np.asarray(X, dtype=float)
+                    y = np.asarray(y, dtype=float)
+                    w = np.zeros(X.shape[1])
+                    for _ in range(n_steps + 1):
+                        w = w + lr * 2.0 / len(y) * (X.T @ (y - X @ w))
+                    return w
                 """
             ),
         ),

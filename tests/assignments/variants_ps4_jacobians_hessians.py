@@ -84,6 +84,25 @@ CORRECT = {
                 """
             ),
         ),
+        (
+            "full-double-loop-no-symmetrising",
+            _src(
+                """
+                def numerical_hessian(f, x, h=1e-4):
+                    x = np.array(x, dtype=float)
+                    n = len(x)
+                    H = np.zeros((n, n))
+                    for i in range(n):
+                        for j in range(n):
+                            ei = np.zeros(n)
+                            ei[i] = h
+                            ej = np.zeros(n)
+                            ej[j] = h
+                            H[i][j] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h**2)
+                    return H
+                """
+            ),
+        ),
     ],
     "classify_hessian": [
         (
@@ -159,6 +178,23 @@ CORRECT = {
                         taken += 1
                         history[taken] = x
                     return x, history[: taken + 1]
+                """
+            ),
+        ),
+        (
+            "least-squares-step",
+            _src(
+                """
+                def newton_method(grad, hess, x0, n_steps=20, tol=1e-10):
+                    x = np.array(x0, dtype=float)
+                    history = [x.copy()]
+                    for _ in range(n_steps):
+                        g = grad(x)
+                        if np.linalg.norm(g) < tol:
+                            break
+                        x = x - np.linalg.lstsq(hess(x), g, rcond=None)[0]
+                        history.append(x.copy())
+                    return x, np.array(history)
                 """
             ),
         ),
@@ -394,6 +430,22 @@ WRONG = {
                 """
             ),
         ),
+        (
+            "tol-not-strict",
+            _src(
+                """
+                def classify_hessian(H, tol=1e-8):
+                    ev = np.linalg.eigvalsh(np.asarray(H, dtype=float))
+                    if np.all(ev >= tol):
+                        return "minimum"
+                    if np.all(ev <= -tol):
+                        return "maximum"
+                    if np.any(ev >= tol) and np.any(ev <= -tol):
+                        return "saddle"
+                    return "inconclusive"
+                """
+            ),
+        ),
     ],
     "newton_method": [
         (
@@ -492,6 +544,40 @@ WRONG = {
                         x -= np.linalg.solve(hess(x), g)
                         history.append(x)
                     return x, np.array(history)
+                """
+            ),
+        ),
+        (
+            "tol-not-strict",
+            _src(
+                """
+                def newton_method(grad, hess, x0, n_steps=20, tol=1e-10):
+                    x = np.array(x0, dtype=float)
+                    points = [x]
+                    for _ in range(n_steps):
+                        g = np.asarray(grad(x), dtype=float)
+                        if np.linalg.norm(g) <= tol:
+                            break
+                        x = x - np.linalg.solve(hess(x), g)
+                        points.append(x)
+                    return x, np.array(points)
+                """
+            ),
+        ),
+        (
+            "wrong-norm",
+            _src(
+                """
+                def newton_method(grad, hess, x0, n_steps=20, tol=1e-10):
+                    x = np.array(x0, dtype=float)
+                    points = [x]
+                    for _ in range(n_steps):
+                        g = np.asarray(grad(x), dtype=float)
+                        if np.abs(g).max() < tol:
+                            break
+                        x = x - np.linalg.solve(hess(x), g)
+                        points.append(x)
+                    return x, np.array(points)
                 """
             ),
         ),

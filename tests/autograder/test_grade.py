@@ -312,3 +312,21 @@ def test_summary_lists_flagged_cells_and_exit_status_counts_only_ungraded():
     assert exit_status(graded) == 0
     assert exit_status(graded + [_result("s03", "timeout")]) == 0
     assert exit_status(graded + [_result("s04", "missing-notebook")]) == 1
+
+
+def test_cli_help_lists_every_command_and_loads_others_lazily(capsys):
+    from autograder.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--help"])
+    assert stop.value.code == 0
+    listing = capsys.readouterr().out
+    for command in ("grade", "report", "feedback", "selfcheck"):
+        assert command in listing
+    with pytest.raises(SystemExit):
+        main(["grade", "--help"])
+    assert "--workers" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as stop:
+        main(["grade", "ps1", "--workers", "0"])
+    assert stop.value.code == 2
+    assert "at least 1" in capsys.readouterr().err

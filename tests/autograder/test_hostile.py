@@ -110,6 +110,29 @@ def test_daemons_die_with_the_grading(graded):
     assert survivors == []
 
 
+def _autograded_text(graded, student):
+    folder = graded["course"] / "autograded" / student / graded["assignment"]
+    return (folder / f"{graded['assignment']}.ipynb").read_text()
+
+
+def test_memory_limit_stops_a_huge_allocation(graded):
+    result = graded["results"]["runaway-memory"]
+    assert result["status"] == "graded"
+    assert result["score"] == graded["results"]["honest"]["score"]
+    assert "memory limit reached" in _autograded_text(graded, "runaway-memory")
+
+
+def test_process_limit_stops_a_spawning_cell_and_children_die(graded):
+    result = graded["results"]["runaway-spawn"]
+    assert result["status"] == "graded"
+    assert result["score"] == graded["results"]["honest"]["score"]
+    assert "process limit reached after" in _autograded_text(graded, "runaway-spawn")
+    deadline = time.monotonic() + 10
+    while cohort.processes_with(cohort.SPAWN_MARKER) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert cohort.processes_with(cohort.SPAWN_MARKER) == []
+
+
 def test_sleeping_cell_is_interrupted_and_the_rest_graded(graded):
     result = graded["results"]["runaway-sleep"]
     assert result["status"] == "graded"
