@@ -46,7 +46,9 @@ def label_axes(ax, title: str, xlabel: str, ylabel: str) -> None:
 def rgba_to_png(rgba: np.ndarray, compress_level: int = 1) -> bytes:
     """Encode an (h, w, 4) uint8 array as PNG; a low compression level is much faster to encode."""
     out = io.BytesIO()
-    Image.fromarray(np.asarray(rgba), mode="RGBA").save(out, format="PNG", compress_level=compress_level)
+    Image.fromarray(np.asarray(rgba), mode="RGBA").save(
+        out, format="PNG", compress_level=compress_level
+    )
     return out.getvalue()
 
 
@@ -83,6 +85,8 @@ class StaticFigure:
             f'<img src="data:image/png;base64,{b64}" alt="{alt}"/>'
             f'<figcaption style="font-size:90%;color:#444">{html.escape(self.alt)}</figcaption></figure>'
         )
-        return {"image/png": b64, "text/html": figure_html, "text/plain": f"[Figure: {self.alt}]"}, {
-            "image/png": {"alt": self.alt}
-        }
+        return {
+            "image/png": b64,
+            "text/html": figure_html,
+            "text/plain": f"[Figure: {self.alt}]",
+        }, {"image/png": {"alt": self.alt}}

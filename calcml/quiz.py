@@ -27,7 +27,9 @@ class Question:
         if len(self.options) < 2:
             raise ValueError(f"question {self.prompt!r} needs at least two options")
         if not 0 <= self.answer < len(self.options):
-            raise ValueError(f"question {self.prompt!r}: answer index {self.answer} is out of range")
+            raise ValueError(
+                f"question {self.prompt!r}: answer index {self.answer} is out of range"
+            )
 
 
 def multiple_choice(prompt: str, options: Sequence[str], answer: int, explanation: str) -> Question:
@@ -63,7 +65,15 @@ class Quiz(widgets.VBox):
             feedback.add_class("calcml-quiz-feedback")
             self.feedback.append(feedback)
             self.option_buttons.append(buttons)
-            boxes.append(widgets.VBox([prompt, widgets.HBox(buttons, layout=widgets.Layout(flex_flow="row wrap")), feedback]))
+            boxes.append(
+                widgets.VBox(
+                    [
+                        prompt,
+                        widgets.HBox(buttons, layout=widgets.Layout(flex_flow="row wrap")),
+                        feedback,
+                    ]
+                )
+            )
         super().__init__(boxes)
         self.add_class("calcml-quiz")
 
@@ -76,13 +86,19 @@ class Quiz(widgets.VBox):
         correct = option == q.answer
         for i, button in enumerate(self.option_buttons[question]):
             button.button_style = ("success" if i == q.answer else "danger") if i == option else ""
-        verdict = "✔ Correct." if correct else f"✘ Not quite: the answer is “{html.escape(q.options[q.answer])}”."
-        self.feedback[question].value = f'<div role="status" aria-live="polite"><b>{verdict}</b> {q.explanation}</div>'
+        verdict = (
+            "✔ Correct."
+            if correct
+            else f"✘ Not quite: the answer is “{html.escape(q.options[q.answer])}”."
+        )
+        self.feedback[
+            question
+        ].value = f'<div role="status" aria-live="polite"><b>{verdict}</b> {q.explanation}</div>'
         return correct
 
     @property
     def score(self) -> int:
-        return sum(c == q.answer for c, q in zip(self.chosen, self.questions))
+        return sum(c == q.answer for c, q in zip(self.chosen, self.questions, strict=True))
 
     def static_html(self) -> str:
         parts = []

@@ -123,7 +123,7 @@ class FigureApp(widgets.VBox):
         self.image.value = self.last_png
         self.readout_html.value = (
             '<div role="status" aria-live="polite" class="calcml-readout-text">'
-            f'<pre style="margin:0;white-space:pre-wrap;font-size:90%">{html.escape(text)}</pre></div>'
+            f'<pre style="margin:0;white-space:pre-wrap;word-break:normal;overflow-wrap:break-word;font-size:90%">{html.escape(text)}</pre></div>'
         )
         self.last_render_seconds = time.perf_counter() - start
         self.render_count += 1
