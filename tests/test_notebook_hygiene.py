@@ -28,11 +28,15 @@ def test_notebook_has_no_outputs(path):
     for i, cell in enumerate(nb["cells"]):
         if cell["cell_type"] == "code":
             assert cell.get("outputs") == [], f"{_rel(path)} cell {i} has outputs"
-            assert cell.get("execution_count") is None, f"{_rel(path)} cell {i} has an execution count"
+            assert cell.get("execution_count") is None, (
+                f"{_rel(path)} cell {i} has an execution count"
+            )
     assert "widgets" not in nb.get("metadata", {}), f"{_rel(path)} stores widget state"
 
 
-@pytest.mark.parametrize("path", [p for p in COMMITTED if p.parts[len(REPO.parts)] == "course"], ids=_rel)
+@pytest.mark.parametrize(
+    "path", [p for p in COMMITTED if p.parts[len(REPO.parts)] == "course"], ids=_rel
+)
 def test_chapter_has_one_title_and_objectives(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     markdown = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
@@ -40,11 +44,18 @@ def test_chapter_has_one_title_and_objectives(path):
     assert len(titles) == 1, f"{_rel(path)} has {len(titles)} '# ' titles: {titles}"
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert "import *" not in code, f"{_rel(path)} uses a star import"
-    assert "sys.path" not in code, f"{_rel(path)} edits sys.path instead of importing the installed package"
+    assert "sys.path" not in code, (
+        f"{_rel(path)} edits sys.path instead of importing the installed package"
+    )
 
 
 @pytest.mark.parametrize("path", RELEASE, ids=_rel)
 def test_release_holds_no_solution_or_hidden_test(path):
     text = path.read_text(encoding="utf-8")
-    for marker in ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"):
+    for marker in (
+        "### BEGIN SOLUTION",
+        "### END SOLUTION",
+        "### BEGIN HIDDEN TESTS",
+        "### END HIDDEN TESTS",
+    ):
         assert marker not in text, f"{_rel(path)} contains {marker!r}"

@@ -24,7 +24,9 @@ def test_chapter_executes_without_error(path, jupyter_env, monkeypatch):
     for key, value in jupyter_env.items():
         monkeypatch.setenv(key, value)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start
