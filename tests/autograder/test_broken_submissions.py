@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
-import sys
 from pathlib import Path
 
+import calcml_grade_cohort as cohort  # loaded by conftest.py
 import nbformat
 import pytest
 
 from autograder.submissions import BROKEN, MISSING, check_submission, notebook_problem
-
-_COHORT = Path(__file__).parent / "fixtures" / "grade" / "cohort.py"
-
-
-def _load_cohort():
-    name = "calcml_grade_cohort"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, _COHORT)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-cohort = _load_cohort()
 
 BROKEN_STUDENTS = {
     "broken-corrupt": ("broken-notebook", "not valid JSON"),

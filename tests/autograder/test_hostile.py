@@ -7,30 +7,14 @@ plus a cell that prints 40 MB, starts daemons, or sleeps forever.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
-from pathlib import Path
 
+import calcml_grade_cohort as cohort  # loaded by conftest.py
 import pytest
 from nbgrader.api import Gradebook
 
 pytestmark = pytest.mark.nbgrader
 
-_COHORT = Path(__file__).parent / "fixtures" / "grade" / "cohort.py"
-
-
-def _load_cohort():
-    name = "calcml_grade_cohort"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, _COHORT)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-cohort = _load_cohort()
 HOSTILE = [f"trick-{name}" for name in cohort.TRICKS] + [
     "trick-liar",
     "trick-escape",
