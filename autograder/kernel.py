@@ -25,7 +25,7 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
-from autograder.sandbox import Limits, sandbox_command
+from autograder.sandbox import Limits, kill_sandbox, sandbox_command
 
 
 def kernel_env(workdir: Path) -> dict[str, str]:
@@ -73,14 +73,13 @@ class SandboxedKernelManager(AsyncKernelManager):
             limits=self.sandbox_limits,
             network=False,
         )
-        # When the sandbox uses a pids cgroup, remember it: every process left in it is killed
-        # at shutdown, even one that left the session (the PID namespace does that with bwrap;
-        # with resource limits only, the cgroup is what catches a double-forked daemon).
-        if "--pids-cgroup" in command:
-            self.sandbox_cgroup = command[command.index("--pids-cgroup") + 1]
+        # Remembered so that shutdown can kill every process left in the sandbox's pids cgroup,
+        # even one that left the session (the PID namespace does that with bwrap; with resource
+        # limits only, the cgroup is what catches a double-forked daemon).
+        self.sandbox_cmd = command
         return command
 
-    sandbox_cgroup: str | None = None
+    sandbox_cmd: list[str] | None = None
 
 
 class SandboxedKernel:
@@ -143,28 +142,7 @@ class SandboxedKernel:
 
     def kill_leftovers(self) -> None:
         """SIGKILL whatever is left in the sandbox's pids cgroup, then remove the group."""
-        cgroup = getattr(self.km, "sandbox_cgroup", None)
-        if not cgroup:
-            return
-        procs = Path(cgroup) / "cgroup.procs"
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                pids = [int(line) for line in procs.read_text().split()]
-            except OSError:
-                return
-            if not pids:
-                break
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.01)
-        try:
-            os.rmdir(cgroup)
-        except OSError:
-            pass
+        kill_sandbox(getattr(self.km, "sandbox_cmd", None) or [])
 
     def shutdown(self) -> None:
         """Stop the kernel and every process it started, and delete its scratch folder."""
