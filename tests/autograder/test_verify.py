@@ -8,8 +8,10 @@ the functions it left alone are still judged (and pass).
 
 from __future__ import annotations
 
+import json
 import os
 import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -17,8 +19,8 @@ import numpy as np
 import pytest
 import sympy
 
+from autograder import verify as verify_module
 from autograder._student_runner import Channel, ProtocolError, parse_srepr
-from autograder.sandbox import BUBBLEWRAP, isolation_method
 from autograder.verify import CellCheck, contract_functions, verify_submission
 
 FIXTURES = Path(__file__).parent / "fixtures" / "verify"
@@ -33,9 +35,10 @@ ALL_TESTS = [
 ]
 MINI_TESTS = [t for t in ALL_TESTS if t != "test_critical_points"]
 
-needs_bwrap = pytest.mark.skipif(
-    isolation_method() != BUBBLEWRAP, reason="bubblewrap does not work on this machine"
-)
+
+def needs_bwrap(test):
+    """Marks a test that exercises bubblewrap; it never skips (see test_sandbox.py)."""
+    return test
 
 
 def grade_id(cell) -> str:
@@ -511,3 +514,170 @@ def test_decoder_limits_nesting():
         data = [data]
     with pytest.raises(ProtocolError):
         Channel(0, 1).decode(data)
+
+
+# ---------------------------------------------------------------------------------------------
+# the fork server (autograder._forkserver): same verdicts, same process rules, cheaper starts
+
+
+def probe_source(record: Path):
+    """The mini source notebook with a set-up cell that records facts about the test process."""
+    source = load("source", mini=True)
+    probe = (
+        "import json as _json, os as _os, resource as _resource, numpy as _np\n"
+        f"with open({str(record)!r}, 'a') as _handle:\n"
+        "    _handle.write(_json.dumps({\n"
+        "        'pid': _os.getpid(), 'pgid': _os.getpgid(0), 'sid': _os.getsid(0),\n"
+        "        'ppid': _os.getppid(),\n"
+        "        'random': float(_np.random.rand()),\n"
+        "        'marker': _os.environ.get('CALCML_TEST_MARKER'),\n"
+        "        'memory': _resource.getrlimit(_resource.RLIMIT_AS)[0],\n"
+        "        'cwd': _os.getcwd(),\n"
+        "    }) + '\\n')\n"
+    )
+    source.cells.insert(1, nbformat.v4.new_code_cell(probe))
+    return source
+
+
+def records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_fork_server_runs_jobs_like_fresh_processes(tmp_path, monkeypatch):
+    record = tmp_path / "record.jsonl"
+    source = probe_source(record)
+    verdicts = []
+    for index, (mode, marker) in enumerate([("1", "a"), ("1", "b"), ("0", "c")]):
+        monkeypatch.setenv(verify_module.ENV_FORKSERVER, mode)
+        monkeypatch.setenv("CALCML_TEST_MARKER", marker)  # changed after the server started
+        verdicts.append(verify(tmp_path / str(index), load("wrong", mini=True), source))
+    assert verdicts[0] == verdicts[1] == verdicts[2]
+    assert passed(verdicts[0]) == {"test_tangent_line", "test_poly_derivative"}
+    forked, forked_again, fresh = records(record)
+    # Each job is a new process leading its own session, so its whole group can be killed.
+    for entry in (forked, forked_again, fresh):
+        assert entry["pid"] == entry["pgid"] == entry["sid"]
+        assert entry["memory"] == verify_module.TEST_PROCESS_MEMORY
+        assert Path(entry["cwd"]).name == "trusted"
+    assert forked["pid"] != forked_again["pid"]
+    assert forked["ppid"] == forked_again["ppid"] != os.getpid()  # one warm server, reused
+    assert fresh["ppid"] == os.getpid()
+    assert [forked["marker"], forked_again["marker"], fresh["marker"]] == ["a", "b", "c"]
+    assert forked["random"] != forked_again["random"]  # NumPy is reseeded in every child
+
+
+def test_fork_server_time_limit_kills_the_job_and_server_survives(tmp_path):
+    record = tmp_path / "record.jsonl"
+    slow = "import time\n\ndef secant_slope(f, x, h):\n    time.sleep(30)"
+    source = probe_source(record)
+    checks = verify(tmp_path / "slow", hostile(replace={"secant_slope": slow}), source, timeout=4)
+    assert not any(check.passed for check in checks.values())
+    assert "ran out of its 4 s" in checks["test_poly_derivative"].message
+    job = records(record)[0]
+    deadline = time.monotonic() + 10
+    while process_group_alive(job["pgid"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not process_group_alive(job["pgid"])  # the job, the student's sandbox, all gone
+    checks = verify(tmp_path / "after", load("correct", mini=True), source)
+    assert passed(checks) == set(MINI_TESTS)
+    assert records(record)[1]["ppid"] == job["ppid"]  # the same server took the next job
+
+
+def process_group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def test_threads_share_the_fork_servers_safely(tmp_path):
+    students = [load("correct", mini=True), load("wrong", mini=True)] * 2
+    results: dict[int, dict] = {}
+
+    def work(index: int) -> None:
+        results[index] = verify(tmp_path / str(index), students[index])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(students))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(results) == [0, 1, 2, 3]
+    for index, checks in results.items():
+        expected = (
+            set(MINI_TESTS) if index % 2 == 0 else {"test_tangent_line", "test_poly_derivative"}
+        )
+        assert passed(checks) == expected, index
+
+
+def test_without_a_fork_server_each_job_starts_afresh(tmp_path, monkeypatch, capfd):
+    def cannot_start():
+        raise verify_module._ServerFailed("could not start (test)")
+
+    record = tmp_path / "record.jsonl"
+    monkeypatch.setattr(verify_module, "_ForkServer", cannot_start)
+    monkeypatch.setattr(verify_module, "_idle_servers", [])
+    monkeypatch.setattr(verify_module, "_server_disabled", False)
+    checks = verify(tmp_path, load("correct", mini=True), probe_source(record))
+    assert passed(checks) == set(MINI_TESTS)
+    assert records(record)[0]["ppid"] == os.getpid()
+    assert "starting each test process afresh" in capfd.readouterr().err
+
+
+HELPER = """
+import os, sys, time
+from pathlib import Path
+import nbformat
+sys.path.insert(0, {tests!r})
+from test_verify import load, probe_source, records, verify
+record = Path({record!r})
+verify(Path({scratch!r}), load("correct", mini=True), probe_source(record))
+child = os.fork()
+if child == 0:  # keeps a copy of everything this process had, and outlives it
+    time.sleep(60)
+    os._exit(0)
+print(records(record)[0]["ppid"], child, flush=True)
+time.sleep(60)
+"""
+
+
+def test_fork_server_ends_with_its_grading_process(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    record = tmp_path / "record.jsonl"
+    code = HELPER.format(
+        tests=str(Path(__file__).parent), record=str(record), scratch=str(tmp_path / "s")
+    )
+    helper = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        server, orphan = map(int, helper.stdout.readline().split())
+        assert process_alive(server)
+        helper.kill()  # no clean-up code runs; the forked copy lives on
+        helper.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while process_alive(server) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not process_alive(server)
+        assert process_alive(orphan)
+    finally:
+        try:
+            os.killpg(helper.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        helper.wait(timeout=10)
+
+
+def process_alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie, dead but not yet reaped, counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
