@@ -27,6 +27,8 @@ from jupyter_core.utils import run_sync
 
 from autograder.sandbox import Limits, kill_sandbox, sandbox_command
 
+KERNEL_LAUNCHER = Path(__file__).resolve().parent / "_kernel_launcher.py"
+
 
 def kernel_env(workdir: Path) -> dict[str, str]:
     """A small environment for the kernel: nothing of the instructor's environment leaks in."""
@@ -59,8 +61,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         argv = [
             sys.executable,
-            "-m",
-            "ipykernel_launcher",
+            str(KERNEL_LAUNCHER),
             "-f",
             str(self.connection_file),
             *(extra_arguments or []),
@@ -68,7 +69,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         command = sandbox_command(
             argv,
             workdir=str(self.sandbox_workdir),
-            readonly=self.sandbox_readonly,
+            readonly=(*self.sandbox_readonly, str(KERNEL_LAUNCHER)),
             writable=self.sandbox_writable,
             limits=self.sandbox_limits,
             network=False,
