@@ -5,13 +5,16 @@ Run as ``python -I -S _limits.py [options] -- argv...``. It depends on the stand
 
 Options:
   --memory N       RLIMIT_AS in bytes (address space: a 3 GiB allocation fails with MemoryError)
-  --nproc N        RLIMIT_NPROC (ignored by the kernel for root: see --pids-cgroup)
+  --nproc N        RLIMIT_NPROC, or the pids.max of --pids-cgroup when that is given (RLIMIT_NPROC
+                   is ignored for root and counts every process of the user, not of the sandbox)
   --fsize N        RLIMIT_FSIZE in bytes (largest file the process may write)
   --nofile N       RLIMIT_NOFILE
   --cpu N          RLIMIT_CPU in seconds
   --pids-cgroup D  create the cgroup-v1 pids directory D (if needed), set its pids.max to --nproc
                    and move this process into it, so every descendant counts against the limit
   --chdir D        working directory
+  --user UID:GID   run the command as this (unprivileged) user and group, no supplementary groups;
+                   applied last, after the cgroup, the directory and the limits
   --setenv K=V     set an environment variable (repeatable)
   --ignore-sigint  1: start the command with SIGINT ignored. Used in front of bwrap, whose monitor
                    process would otherwise die of the SIGINT that jupyter_client sends to the whole
@@ -60,6 +63,7 @@ def main(args: list[str]) -> None:
     cgroup = None
     chdir = None
     ignore_sigint = False
+    user = None
     env = dict(os.environ)
     names = {
         "--memory": resource.RLIMIT_AS,
@@ -82,6 +86,11 @@ def main(args: list[str]) -> None:
             cgroup = value
         elif option == "--chdir":
             chdir = value
+        elif option == "--user":
+            uid, sep, gid = value.partition(":")
+            if not (sep and uid.isdigit() and gid.isdigit()):
+                _die(f"--user needs UID:GID, got {value!r}")
+            user = (int(uid), int(gid))
         elif option == "--ignore-sigint":
             ignore_sigint = value == "1"
         elif option == "--setenv":
@@ -93,7 +102,7 @@ def main(args: list[str]) -> None:
             _die(f"unknown option {option}")
 
     if cgroup is not None:
-        _join_pids_cgroup(cgroup, limits.get(resource.RLIMIT_NPROC, 64))
+        _join_pids_cgroup(cgroup, limits.pop(resource.RLIMIT_NPROC, 64))
     if chdir is not None:
         try:
             os.chdir(chdir)
@@ -107,6 +116,16 @@ def main(args: list[str]) -> None:
             resource.setrlimit(which, (value, value))
         except (OSError, ValueError) as error:
             _die(f"cannot set resource limit {which} to {value}: {error}")
+    if user is not None:
+        uid, gid = user
+        try:
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+        except OSError as error:
+            _die(f"cannot switch to user {uid}:{gid}: {error}")
+        if os.getuid() != uid or os.geteuid() != uid or os.getegid() != gid:
+            _die(f"the switch to user {uid}:{gid} did not take effect")
     if ignore_sigint:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:

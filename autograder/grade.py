@@ -672,7 +672,7 @@ def grade_assignment(
 
     Raises :class:`~autograder.gradebook.CourseError` when the course or assignment is unusable.
     """
-    from autograder.sandbox import isolation_method
+    from autograder.sandbox import RLIMITS, announce_fallback, isolation_method
 
     stream = stream if stream is not None else sys.stderr
     options = options or GradeOptions()
@@ -701,6 +701,12 @@ def grade_assignment(
 
     isolation = isolation_method()
     stream.write(f"isolation: {isolation}\n")
+    if isolation == RLIMITS:
+        # Said once here rather than by every worker.
+        from autograder.kernel import KERNEL_LAUNCHER
+
+        stream.flush()
+        announce_fallback([sys.executable], [KERNEL_LAUNCHER])
     if not options.verify:
         stream.write("WARNING: independent verification switched off (--no-verify)\n")
 

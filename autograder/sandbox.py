@@ -9,7 +9,11 @@ resource limits applied by :mod:`autograder._limits`.
 
 Without bubblewrap only the resource limits, the working directory and a scratch HOME/TMPDIR are
 applied, and a loud note says so. Force that path with ``isolation="rlimits"`` or the environment
-variable ``CALCML_SANDBOX=rlimits``.
+variable ``CALCML_SANDBOX=rlimits``. A grader running as root also switches the command to an
+unprivileged user in that fallback (``nobody``, or the account named by ``CALCML_SANDBOX_USER``),
+who owns only the working directory: the course tree is then as closed to the submission as its
+file modes make it to any other user. When that user cannot reach the command (say, a Python
+interpreter under a private home directory), the command runs as root and a warning says why.
 
 On this machine the grader runs as root, for whom the kernel ignores RLIMIT_NPROC; the process limit
 is then enforced by a cgroup-v1 ``pids`` group per sandbox (when ``/sys/fs/cgroup/pids`` is
@@ -20,10 +24,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import pwd
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -34,6 +41,8 @@ from pathlib import Path
 BUBBLEWRAP = "bubblewrap"
 RLIMITS = "rlimits"
 ENV_FORCE = "CALCML_SANDBOX"
+ENV_USER = "CALCML_SANDBOX_USER"
+FALLBACK_USER = "nobody"
 
 _LIMITS_SCRIPT = Path(__file__).resolve().parent / "_limits.py"
 _PIDS_ROOT = Path("/sys/fs/cgroup/pids")
@@ -132,6 +141,143 @@ def isolation_method() -> str:
         )
     _probe_cache["method"] = method
     return method
+
+
+@dataclass(frozen=True)
+class SandboxUser:
+    """The unprivileged account the fallback runs submissions as."""
+
+    name: str
+    uid: int
+    gid: int
+
+
+def fallback_user() -> SandboxUser | None:
+    """The account to switch to in the fallback, or ``None`` when no switch is possible.
+
+    Only root can switch users. The account is ``nobody`` unless ``CALCML_SANDBOX_USER`` names
+    another; one that does not exist, or is root, is refused with a warning.
+    """
+    if os.geteuid() != 0:
+        return None
+    name = os.environ.get(ENV_USER, "").strip() or FALLBACK_USER
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        _note(f"WARNING: {ENV_USER}: there is no user {name!r}; submissions run as root")
+        return None
+    if entry.pw_uid == 0:
+        _note(f"WARNING: {ENV_USER}: {name!r} is root, not an unprivileged user")
+        return None
+    return SandboxUser(name, entry.pw_uid, entry.pw_gid)
+
+
+def _permitted(info: os.stat_result, user: SandboxUser) -> int:
+    """The rwx bits (4, 2, 1) that ``user`` has on a file with this status (mode bits only)."""
+    if info.st_uid == user.uid:
+        return (info.st_mode >> 6) & 7
+    if info.st_gid == user.gid:
+        return (info.st_mode >> 3) & 7
+    return info.st_mode & 7
+
+
+def unreachable_for(user: SandboxUser, path: str | os.PathLike, need: int = 4) -> str | None:
+    """The first part of ``path`` that ``user`` cannot pass, or ``None`` when all of it is open.
+
+    Every directory on the way needs search permission (x); the path itself needs ``need``
+    (4 read, 1 execute, or both), directories also x.
+    """
+    real = os.path.realpath(os.fspath(path))
+    parts = [p for p in real.split(os.sep) if p]
+    for depth in range(len(parts) + 1):
+        prefix = os.sep + os.sep.join(parts[:depth])
+        try:
+            info = os.stat(prefix)
+        except OSError:
+            return prefix
+        wanted = 1 if depth < len(parts) else need | (1 if stat.S_ISDIR(info.st_mode) else 0)
+        if _permitted(info, user) & wanted != wanted:
+            return prefix
+    return None
+
+
+def _open_scratch_parents(user: SandboxUser, path: str) -> None:
+    """Let ``user`` pass through our own scratch folders (mkdtemp makes them 0700) to ``path``.
+
+    Only folders inside the system temporary directory get search permission for others (not
+    read: they cannot be listed); the instructor's own folders are never changed.
+    """
+    temp_root = os.path.realpath(tempfile.gettempdir())
+    current = os.path.dirname(os.path.realpath(path))
+    while current.startswith(temp_root + os.sep):
+        try:
+            info = os.stat(current)
+            if info.st_uid == os.geteuid() and not info.st_mode & stat.S_IXOTH:
+                os.chmod(current, stat.S_IMODE(info.st_mode) | stat.S_IXOTH)
+        except OSError:
+            return
+        current = os.path.dirname(current)
+
+
+def _user_blocker(user: SandboxUser, argv: Sequence[str], readonly: Sequence[str]) -> str | None:
+    """Why ``user`` cannot run ``argv`` with these read-only paths, or ``None`` when it can.
+
+    It must reach the command, the Python environment when the command is this Python, and the
+    read-only paths.
+    """
+    executable = shutil.which(argv[0]) or argv[0]
+    needs: list[tuple[str, int]] = [(executable, 1)]
+    if os.path.realpath(executable) == os.path.realpath(sys.executable):
+        needs += [(path, 5) for path in _dedupe(_python_paths())]
+    needs += [(os.fspath(path), 4) for path in readonly]
+    for path, need in needs:
+        blocked = unreachable_for(user, path, need)
+        if blocked is not None:
+            return f"it cannot reach {blocked} (needed for {path})"
+    return None
+
+
+def _user_note(user: SandboxUser, reason: str | None) -> None:
+    if reason is None:
+        _note(f"the fallback runs submissions as the unprivileged user {user.name!r}")
+    else:
+        _note(
+            f"WARNING: the fallback cannot run submissions as the unprivileged user "
+            f"{user.name!r}: {reason}; they run as root"
+        )
+
+
+def announce_fallback(argv: Sequence[str], readonly: Sequence[str] = ()) -> None:
+    """Say now, once, what the fallback will do for ``argv`` (before worker processes fork)."""
+    _note("WARNING: running with resource limits only (no file-system or network isolation)")
+    user = fallback_user()
+    if user is not None:
+        _user_note(user, _user_blocker(user, argv, [os.fspath(p) for p in readonly]))
+
+
+def _hand_over(
+    user: SandboxUser,
+    argv: Sequence[str],
+    workdir: str,
+    readonly: Sequence[str],
+    writable: Sequence[str],
+) -> str | None:
+    """Prepare the fallback to run ``argv`` as ``user``; returns why it cannot, or ``None``.
+
+    ``user`` gets the working directory and the writable paths: they are chowned to it.
+    """
+    reason = _user_blocker(user, argv, readonly)
+    if reason is not None:
+        return reason
+    for top in [workdir, *writable]:
+        _open_scratch_parents(user, top)
+        for folder, dirs, files in os.walk(top):
+            for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
+                os.lchown(name, user.uid, user.gid)
+        blocked = unreachable_for(user, top, 6)
+        if blocked is not None:
+            return f"it cannot reach {blocked} (the working directory is {top})"
+    return None
 
 
 class _scratch_dir:
@@ -277,15 +423,17 @@ def _sweep_cgroups() -> None:
             pass
 
 
-def _limit_options(limits: Limits, cgroup: str | None, *, fallback: bool) -> list[str]:
+def _limit_options(
+    limits: Limits, cgroup: str | None, *, fallback: bool, user: SandboxUser | None = None
+) -> list[str]:
     options = []
     if limits.memory_bytes is not None:
         options += ["--memory", str(int(limits.memory_bytes))]
     if limits.max_processes is not None:
         nproc = int(limits.max_processes)
-        if fallback and os.geteuid() != 0:
-            # Without a user namespace RLIMIT_NPROC counts every process of this user.
-            nproc += _count_own_processes()
+        if fallback and cgroup is None:
+            # Without a user namespace or a cgroup, RLIMIT_NPROC counts every task of the user.
+            nproc += _count_tasks(user.uid if user is not None else os.getuid())
         options += ["--nproc", str(nproc)]
     if limits.file_size_bytes is not None:
         options += ["--fsize", str(int(limits.file_size_bytes))]
@@ -298,14 +446,14 @@ def _limit_options(limits: Limits, cgroup: str | None, *, fallback: bool) -> lis
     return options
 
 
-def _count_own_processes() -> int:
-    uid = os.getuid()
+def _count_tasks(uid: int) -> int:
+    """Processes and threads of ``uid`` (what RLIMIT_NPROC counts)."""
     count = 0
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 if os.stat(f"/proc/{entry}").st_uid == uid:
-                    count += 1
+                    count += len(os.listdir(f"/proc/{entry}/task"))
             except OSError:
                 pass
     return count
@@ -340,8 +488,24 @@ def _build(
     if limits.max_processes is not None and _cgroup_available():
         _sweep_cgroups()
         cgroup = str(_PIDS_ROOT / f"{_CGROUP_PREFIX}{uuid.uuid4().hex}")
+    user = None
+    if method == RLIMITS:
+        user = fallback_user()
+        if user is not None:
+            reason = _hand_over(
+                user,
+                argv,
+                workdir,
+                [os.fspath(p) for p in readonly],
+                [os.fspath(p) for p in writable],
+            )
+            _user_note(user, reason)
+            if reason is not None:
+                user = None
     command = [sys.executable, "-I", "-S", str(_LIMITS_SCRIPT)]
-    command += _limit_options(limits, cgroup, fallback=method == RLIMITS)
+    command += _limit_options(limits, cgroup, fallback=method == RLIMITS, user=user)
+    if user is not None:
+        command += ["--user", f"{user.uid}:{user.gid}"]
     if method == BUBBLEWRAP:
         command += ["--ignore-sigint", "1", "--", _bwrap_path() or "bwrap"]
         command += _bwrap_args(

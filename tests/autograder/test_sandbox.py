@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -341,6 +343,105 @@ def test_fallback_applies_rlimits_and_says_so(course, monkeypatch, capfd):
     assert lines[:3] == [str(1024**3), "100", str(10**6)]
     assert lines[3] == lines[4] == str(course["workdir"])
     assert "resource limits only" in capfd.readouterr().err
+
+
+def _sh(script: str, workdir: Path, **kw):
+    return run_sandboxed(["/bin/sh", "-c", script], workdir=workdir, timeout=30, **kw)
+
+
+def test_fallback_runs_submissions_as_an_unprivileged_user(course, monkeypatch, capfd):
+    monkeypatch.setenv("CALCML_SANDBOX", "rlimits")
+    monkeypatch.delenv("CALCML_SANDBOX_USER", raising=False)
+    monkeypatch.setattr(sandbox, "_warned", set())
+    root = course["root"]
+    (root / "source" / "ps1" / "ps1.ipynb").chmod(0o600)
+    gradebook = root / "gradebook.db"
+    before = gradebook.read_bytes()
+    script = f"""
+        id -u; id -g
+        cat {root}/source/ps1/ps1.ipynb 2>/dev/null || echo cannot-read-source
+        (echo x >> {gradebook}) 2>/dev/null || echo cannot-write-gradebook
+        (echo y > {root}/nbgrader_config.py) 2>/dev/null || echo cannot-write-config
+        echo mine > own.txt && echo can-write-workdir
+    """
+    result = _sh(textwrap.dedent(script), course["workdir"])
+    lines = result.stdout.decode().split()
+    err = capfd.readouterr().err
+    if os.geteuid() != 0:
+        # Only root can switch users: the fallback runs as the grader's user and says nothing.
+        assert lines[0] == str(os.geteuid())
+        assert "unprivileged user" not in err
+        return
+    nobody = sandbox.pwd.getpwnam("nobody")
+    assert lines[:2] == [str(nobody.pw_uid), str(nobody.pw_gid)]
+    assert lines[2:] == [
+        "cannot-read-source",
+        "cannot-write-gradebook",
+        "cannot-write-config",
+        "can-write-workdir",
+    ]
+    assert gradebook.read_bytes() == before
+    assert (course["workdir"] / "own.txt").stat().st_uid == nobody.pw_uid
+    assert "runs submissions as the unprivileged user 'nobody'" in err
+
+
+def test_fallback_user_can_be_chosen_and_must_exist(course, monkeypatch, capfd):
+    monkeypatch.setenv("CALCML_SANDBOX", "rlimits")
+    monkeypatch.setattr(sandbox, "_warned", set())
+    monkeypatch.setenv("CALCML_SANDBOX_USER", "no-such-user-calcml")
+    result = _sh("id -u", course["workdir"])
+    assert result.stdout.decode().split() == [str(os.geteuid())]
+    if os.geteuid() == 0:
+        assert "there is no user 'no-such-user-calcml'" in capfd.readouterr().err
+
+
+def test_fallback_stays_root_and_says_why_when_the_user_cannot_reach_the_command(
+    course, tmp_path, monkeypatch, capfd
+):
+    monkeypatch.setenv("CALCML_SANDBOX", "rlimits")
+    monkeypatch.delenv("CALCML_SANDBOX_USER", raising=False)
+    monkeypatch.setattr(sandbox, "_warned", set())
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    command = private / "whoami.sh"
+    command.write_text("#!/bin/sh\nid -u\n")
+    command.chmod(0o700)
+    result = run_sandboxed([str(command)], workdir=course["workdir"], timeout=30)
+    assert result.returncode == 0
+    assert result.stdout.decode().split() == [str(os.geteuid())]
+    if os.geteuid() == 0:
+        err = capfd.readouterr().err
+        assert "they run as root" in err
+        blocked = err.split("cannot reach ")[1].split(" ")[0]
+        assert str(command).startswith(blocked)
+
+
+def test_unreachable_for_follows_the_mode_bits():
+    user = sandbox.SandboxUser("someone", uid=54321, gid=54321)
+    base = Path(tempfile.mkdtemp())  # directly in /tmp: nothing above it is closed
+    try:
+        base.chmod(0o755)
+        closed = base / "closed"
+        closed.mkdir()
+        inner = closed / "data.txt"
+        inner.write_text("x")
+        inner.chmod(0o644)
+        assert sandbox.unreachable_for(user, inner) is None
+        closed.chmod(0o700)
+        assert sandbox.unreachable_for(user, inner) == str(closed)
+        closed.chmod(0o711)  # passable, not listable
+        assert sandbox.unreachable_for(user, inner) is None
+        assert sandbox.unreachable_for(user, closed, 4) == str(closed)
+        inner.chmod(0o600)
+        assert sandbox.unreachable_for(user, inner) == str(inner)
+        assert sandbox.unreachable_for(user, base / "missing") == str(base / "missing")
+        inner.chmod(0o640)  # the group may read, others may not
+        assert sandbox.unreachable_for(user, inner) == str(inner)
+        if os.geteuid() == 0:
+            os.chown(inner, 0, user.gid)
+            assert sandbox.unreachable_for(user, inner) is None
+    finally:
+        shutil.rmtree(base)
 
 
 def test_file_size_limit(course):
