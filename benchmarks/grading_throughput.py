@@ -2,9 +2,10 @@
 
 Builds one cohort of submissions (honest, wrong and partly wrong) of one assignment, copies it
 into two identical scratch courses, grades one with stock nbgrader and the other with our
-grader, and prints both wall-clock times and the ratio. Timings on a shared machine are noisy.
+grader, and prints both wall-clock times and the ratio. Timings on a shared machine are noisy:
+``--repeat N`` grades fresh copies N times (alternating the two) and also prints the medians.
 
-    .venv/bin/python benchmarks/grading_throughput.py [--students 24] [--workers N] [--keep]
+    .venv/bin/python benchmarks/grading_throughput.py [--students 24] [--workers N] [--repeat N]
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import csv
 import importlib.util
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -36,6 +38,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--assignment", default=None)
     parser.add_argument("--keep", action="store_true", help="keep the scratch courses")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of both runs (medians)")
     parser.add_argument(
         "--also-no-verify",
         action="store_true",
@@ -44,6 +47,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.students < 1:
         parser.error("--students must be at least 1")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
 
     cohort = _load("calcml_grade_cohort", COHORT_FILE)
     conftest = _load("tests_conftest", REPO / "tests" / "conftest.py")
@@ -62,53 +67,73 @@ def main() -> int:
             else:
                 nb = builder.notebook("honest", wrong=tuple(builder.functions[::2]))
             builder.submit(f"student{i:03d}", nb)
-        stock_course = scratch / "stock"
-        ours_course = scratch / "ours"
-        shutil.copytree(base, stock_course)
-        shutil.copytree(base, ours_course)
-        if args.also_no_verify:
-            shutil.copytree(base, scratch / "ours-no-verify")
-
-        print(f"assignment {assignment}, {args.students} submissions, scratch {scratch}")
-        started = time.perf_counter()
-        stock = cohort.run(
-            [str(cohort.BIN / "nbgrader"), "autograde", assignment], stock_course, env, timeout=3600
-        )
-        stock_seconds = time.perf_counter() - started
-        if stock.returncode != 0:
-            print(stock.stderr[-3000:], file=sys.stderr)
-            print(f"stock nbgrader autograde failed (exit {stock.returncode})", file=sys.stderr)
-            return 1
-
         extra = ["--no-progress"]
         if args.workers:
             extra += ["--workers", str(args.workers)]
-        started = time.perf_counter()
-        ours = cohort.run(
-            cohort.grade_command(ours_course, assignment, *extra), ours_course, env, timeout=3600
-        )
-        ours_seconds = time.perf_counter() - started
-        if ours.returncode != 0:
-            print(ours.stderr[-3000:], file=sys.stderr)
-            print(f"autograder grade failed (exit {ours.returncode})", file=sys.stderr)
-            return 1
-        isolation = next(
-            (line for line in ours.stderr.splitlines() if line.startswith("isolation:")), "?"
-        )
+        print(f"assignment {assignment}, {args.students} submissions, scratch {scratch}")
+        rounds: list[tuple[float, float]] = []
+        for round_number in range(1, args.repeat + 1):
+            stock_course = scratch / f"stock-{round_number}"
+            ours_course = scratch / f"ours-{round_number}"
+            shutil.copytree(base, stock_course)
+            shutil.copytree(base, ours_course)
+            started = time.perf_counter()
+            stock = cohort.run(
+                [str(cohort.BIN / "nbgrader"), "autograde", assignment],
+                stock_course,
+                env,
+                timeout=3600,
+            )
+            stock_seconds = time.perf_counter() - started
+            if stock.returncode != 0:
+                print(stock.stderr[-3000:], file=sys.stderr)
+                print(f"stock nbgrader autograde failed (exit {stock.returncode})", file=sys.stderr)
+                return 1
 
-        with (ours_course / "reports" / assignment / "grades.csv").open() as handle:
-            rows = list(csv.DictReader(handle))
-        graded = sum(1 for r in rows if r["status"] == "graded")
-
-        print(
-            f"stock nbgrader autograde : {stock_seconds:7.1f} s  ({stock_seconds / args.students:.2f} s/submission)"
-        )
-        print(
-            f"python -m autograder grade: {ours_seconds:7.1f} s  ({ours_seconds / args.students:.2f} s/submission, {isolation}, {graded} graded)"
-        )
-        print(f"speed-up: {stock_seconds / ours_seconds:.2f}x")
+            started = time.perf_counter()
+            ours = cohort.run(
+                cohort.grade_command(ours_course, assignment, *extra),
+                ours_course,
+                env,
+                timeout=3600,
+            )
+            ours_seconds = time.perf_counter() - started
+            if ours.returncode != 0:
+                print(ours.stderr[-3000:], file=sys.stderr)
+                print(f"autograder grade failed (exit {ours.returncode})", file=sys.stderr)
+                return 1
+            isolation = next(
+                (line for line in ours.stderr.splitlines() if line.startswith("isolation:")), "?"
+            )
+            with (ours_course / "reports" / assignment / "grades.csv").open() as handle:
+                rows = list(csv.DictReader(handle))
+            graded = sum(1 for r in rows if r["status"] == "graded")
+            rounds.append((stock_seconds, ours_seconds))
+            if args.repeat > 1:
+                print(f"round {round_number}:")
+            n = args.students
+            print(
+                f"stock nbgrader autograde : {stock_seconds:7.1f} s  ({stock_seconds / n:.2f} s/submission)"
+            )
+            print(
+                f"python -m autograder grade: {ours_seconds:7.1f} s  ({ours_seconds / n:.2f} s/submission, {isolation}, {graded} graded)"
+            )
+            print(f"speed-up: {stock_seconds / ours_seconds:.2f}x")
+            if not args.keep:
+                shutil.rmtree(stock_course, ignore_errors=True)
+                shutil.rmtree(ours_course, ignore_errors=True)
+        if args.repeat > 1:
+            stock_median = statistics.median(r[0] for r in rounds)
+            ours_median = statistics.median(r[1] for r in rounds)
+            ratios = sorted(r[0] / r[1] for r in rounds)
+            print(
+                f"median over {args.repeat} rounds: stock {stock_median:.1f} s, "
+                f"ours {ours_median:.1f} s, speed-up {stock_median / ours_median:.2f}x "
+                f"(per-round speed-ups {', '.join(f'{r:.2f}' for r in ratios)})"
+            )
         if args.also_no_verify:
             course = scratch / "ours-no-verify"
+            shutil.copytree(base, course)
             started = time.perf_counter()
             cohort.run(
                 cohort.grade_command(course, assignment, *extra, "--no-verify"),
@@ -117,6 +142,7 @@ def main() -> int:
                 timeout=3600,
             )
             seconds = time.perf_counter() - started
+            stock_seconds = statistics.median(r[0] for r in rounds)
             print(
                 f"grade --no-verify         : {seconds:7.1f} s  (speed-up {stock_seconds / seconds:.2f}x)"
             )
