@@ -41,6 +41,9 @@ MAX_ELEMENTS = 16 * 1024 * 1024
 MAX_MESSAGE = 4000
 MAX_SREPR_NODES = 200_000
 
+# The numerals srepr writes for a Float, and the symbol names a course may use (x_1, x_{1}, \\theta).
+_SYMBOL_NAME = re.compile(r"[\w{}^\\.,\[\] ]{1,200}")
+_FLOAT_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,6})?|[+-]?inf|nan")
 _DTYPE = re.compile(r"^[<>|=]?(b1|[iu][1248]|f[248]|c(8|16))$")
 _HEADER = struct.Struct(">I")
 
@@ -83,6 +86,7 @@ def _sympy_names() -> dict[str, object]:
     for name in ("MutableDenseMatrix", "ImmutableDenseMatrix", "Dummy", "Wild"):
         if hasattr(sympy, name):
             allowed[name] = getattr(sympy, name)
+    allowed["Str"] = sympy.core.symbol.Str  # srepr names a MatrixSymbol with it
     for name in ("var", "symbols", "sympify", "S", "Lambda", "lambdify", "parse_expr"):
         allowed.pop(name, None)
     return allowed
@@ -107,17 +111,41 @@ def parse_srepr(text: str) -> object:
     if count > MAX_SREPR_NODES:
         raise ProtocolError("sympy payload is too large")
 
+    import sympy
+    from sympy.core.function import FunctionClass
+
+    def string_argument(func: object, index: int, text: str) -> str:
+        # Most sympy constructors hand a string to sympify(), which evaluates it as Python. A
+        # string may only stand where srepr writes one: the name of a symbol or an undefined
+        # function (stored as it is), or the numeral of a Float (checked to be a numeral).
+        # Names are kept free of quotes and brackets, so that even code that prints an
+        # expression back to Python (lambdify does) can never meet one that reads as code.
+        if index == 0:
+            if func is sympy.Function and text.isidentifier() and len(text) <= 200:
+                return text
+            if func in name_classes and _SYMBOL_NAME.fullmatch(text):
+                return text
+            if func is sympy.Float and _FLOAT_TEXT.fullmatch(text):
+                return text
+        raise ProtocolError(
+            f"sympy payload passes the string {text[:40]!r} to {getattr(func, '__name__', func)}"
+        )
+
+    name_classes = (sympy.Symbol, sympy.Dummy, sympy.Wild, sympy.core.symbol.Str)
+
     def value(node: ast.AST, depth: int) -> object:
         if depth > 200:
             raise ProtocolError("sympy payload is nested too deeply")
-        if isinstance(node, ast.Constant) and type(node.value) in (str, int, float, bool):
+        if isinstance(node, ast.Constant) and type(node.value) is str:
+            raise ProtocolError("sympy payload holds a string outside a name or a numeral")
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float, bool):
             return node.value
         if isinstance(node, ast.Constant) and node.value is None:
             return None
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = value(node.operand, depth + 1)
-            if type(operand) not in (int, float):
-                raise ProtocolError("sympy payload negates a non-number")
+            if type(operand) not in (int, float) and not isinstance(operand, sympy.Basic):
+                raise ProtocolError("sympy payload negates something that is not a number")
             return -operand if isinstance(node.op, ast.USub) else operand
         if isinstance(node, (ast.Tuple, ast.List)):
             items = [value(item, depth + 1) for item in node.elts]
@@ -128,21 +156,23 @@ def parse_srepr(text: str) -> object:
             return names[node.id]
         if isinstance(node, ast.Call):
             func = value(node.func, depth + 1)
-            from sympy.core.function import FunctionClass
-
             if not (isinstance(func, type) or isinstance(func, FunctionClass)):
                 raise ProtocolError("sympy payload calls something that is not a sympy class")
             if isinstance(node.func, ast.Call) and not isinstance(func, FunctionClass):
                 raise ProtocolError("sympy payload calls a result that is not a function class")
             args = []
-            for arg in node.args:
+            for index, arg in enumerate(node.args):
                 if isinstance(arg, ast.Starred):
                     raise ProtocolError("sympy payload uses *args")
-                args.append(value(arg, depth + 1))
+                if isinstance(arg, ast.Constant) and type(arg.value) is str:
+                    args.append(string_argument(func, index, arg.value))
+                else:
+                    args.append(value(arg, depth + 1))
             kwargs = {}
             for keyword in node.keywords:
                 if keyword.arg is None:
                     raise ProtocolError("sympy payload uses **kwargs")
+                # Keyword values are flags and sizes (real=True, precision=53), never text.
                 kwargs[keyword.arg] = value(keyword.value, depth + 1)
             try:
                 return func(*args, **kwargs)

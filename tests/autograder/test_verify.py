@@ -484,11 +484,68 @@ def test_exceptions_and_in_place_changes_come_back(channels):
         "Add(Symbol('x'), eval('1'))",
         "Integer(1)(2)",
         "(lambda: 1)()",
+        # Strings that sympy constructors would hand to sympify (which evaluates Python).
+        "MutableDenseMatrix([[\"__import__('os').system('true')\"]])",
+        "sin(\"__import__('os').system('true')\")",
+        "Tuple('x + 1')",
+        "Rational('1/2')",
+        "Float('__import__(1)')",
+        "Float(Integer(1), '53')",
+        "Symbol('x', commutative='__import__(1)')",
+        "Poly(Symbol('x'), Symbol('x'), domain='ZZ[x]')",
+        "Max(Integer(1), ['x'])",
+        "Function('os.system')(Symbol('x'))",
+        "Symbol('a(b)')",
+        "-Tuple",
     ],
 )
 def test_srepr_parser_rejects_code(payload):
     with pytest.raises(ProtocolError):
         parse_srepr(payload)
+
+
+def test_srepr_parser_never_evaluates_a_string(tmp_path, monkeypatch):
+    """Every allowed constructor gets a string that would leave a mark if sympy evaluated it."""
+    import sympy
+
+    from autograder import _student_runner
+
+    mark = tmp_path / "evaluated"
+    code = f"__import__('pathlib').Path({str(mark)!r}).touch()"
+    names = _student_runner._sympy_names()
+    for name in sorted(names):
+        for payload in (
+            f"{name}({code!r})",
+            f"{name}(Integer(1), {code!r})",
+            f"{name}([{code!r}])",
+        ):
+            with pytest.raises(ProtocolError):
+                parse_srepr(payload)
+    assert not mark.exists()
+    assert sympy.Symbol("x")  # sympy itself is untouched
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda sp: sp.sin(sp.Symbol("x", real=True)) ** 2 + sp.Rational(1, 3),
+        lambda sp: sp.Float("1.25") * sp.Symbol("t"),
+        lambda sp: sp.Matrix([[sp.Symbol("a"), 1], [2, sp.exp(sp.Symbol("b"))]]),
+        lambda sp: sp.Function("f")(sp.Symbol("x")).diff(sp.Symbol("x")),
+        lambda sp: sp.MatrixSymbol("A", 2, 2),
+        lambda sp: sp.Symbol("x_{1}") + sp.Symbol("\\theta"),
+        lambda sp: -sp.oo,
+        lambda sp: -sp.pi,
+        lambda sp: sp.Float("1e-300"),
+        lambda sp: sp.Interval(0, 1),
+        lambda sp: sp.Poly(sp.Symbol("x") ** 2 + 1, sp.Symbol("x")),
+    ],
+)
+def test_srepr_parser_rebuilds_ordinary_expressions(build):
+    import sympy
+
+    expression = build(sympy)
+    assert parse_srepr(sympy.srepr(expression)) == expression
 
 
 @pytest.mark.parametrize(
