@@ -68,7 +68,7 @@ from autograder.gradebook import (
     submission_score,
     zero_missing_notebooks,
 )
-from autograder.submissions import MISSING, Submission, find_submissions
+from autograder.submissions import MISSING, Submission, find_submissions, shown_name
 
 DEFAULT_NOTEBOOK_TIMEOUT = 300.0
 VERIFY_TIMEOUT = 120.0
@@ -586,6 +586,12 @@ class Progress:
         self.tty = enabled and hasattr(stream, "isatty") and stream.isatty()
         self.started = time.monotonic()
 
+    def warn(self, message: str) -> None:
+        """A warning on a line of its own (always shown, progress bar or not)."""
+        erase = "\r\x1b[K" if self.tty else ""  # the bar is redrawn by the next advance
+        self.stream.write(f"{erase}warning: {message}\n")
+        self.stream.flush()
+
     def advance(self, result: dict) -> None:
         self.done += 1
         if not self.enabled:
@@ -719,7 +725,11 @@ def grade_assignment(
             result["submission_digest"] = sub.digest
             if sub.status == MISSING:
                 with Gradebook(course.db_url, course.coursedir.course_id) as gb:
-                    register_submission(gb, course, assignment, sub.student, sub.directory)
+                    warning = register_submission(
+                        gb, course, assignment, sub.student, sub.directory
+                    )
+                    if warning:
+                        stream.write(f"warning: {warning}\n")
                     zero_missing_notebooks(gb, assignment, sub.student, names)
             res.write_result(course.root, result)
             results[sub.student] = result
@@ -753,7 +763,7 @@ def grade_assignment(
     everyone = dict(results)
     submitted = course.folder("submitted")
     for folder in sorted(submitted.glob(f"*/{assignment}")) if submitted.is_dir() else []:
-        student = folder.parent.name
+        student = shown_name(folder.parent.name)
         if student not in everyone:
             stored = res.read_result(course.root, assignment, student)
             if stored is not None:
@@ -809,7 +819,11 @@ def _dispatch(pool, gb, lock, course, to_grade, sources, workers, isolation, bar
         while queue and len(pending) < 2 * workers:
             sub = queue.pop(0)
             with lock:
-                register_submission(gb, course, sub.assignment, sub.student, sub.directory)
+                warning = register_submission(
+                    gb, course, sub.assignment, sub.student, sub.directory
+                )
+                if warning:
+                    bar.warn(warning)
                 gb.db.commit()
                 gb.db.remove()  # end the read transaction: workers read next
             task = Task(

@@ -88,15 +88,38 @@ def quiet_orm():
 
 def register_submission(
     gb: Gradebook, course: Course, assignment: str, student: str, directory: Path
-) -> None:
-    """Create or update the student and the submission (with its timestamp), as autograde does."""
+) -> str | None:
+    """Create or update the student and the submission (with its timestamp), as autograde does.
+
+    Returns a warning when ``timestamp.txt`` cannot be read: the submission is then registered
+    without a time (nbgrader's own reader fails on such a file and stops the whole run).
+    """
+    warning = None
     with quiet_orm():
         gb.update_or_create_student(student)
-        timestamp = course.coursedir.get_existing_timestamp(str(directory))
+        try:
+            timestamp = course.coursedir.get_existing_timestamp(str(directory))
+        except Exception as error:  # noqa: BLE001 - unreadable, unparseable or absurd dates
+            timestamp = None
+            text = _timestamp_text(directory)
+            warning = (
+                f"{student}: timestamp.txt ({text}) is not a date nbgrader can read "
+                f"({type(error).__name__}); graded without a submission time"
+            )
         if timestamp:
             gb.update_or_create_submission(assignment, student, timestamp=timestamp)
         else:
             gb.update_or_create_submission(assignment, student)
+    return warning
+
+
+def _timestamp_text(directory: Path) -> str:
+    try:
+        with open(Path(directory) / "timestamp.txt", "rb") as handle:
+            raw = handle.read(60)
+    except OSError as error:
+        return f"unreadable: {error.strerror}"
+    return repr(raw.decode("utf-8", "replace").strip()[:40])
 
 
 def zero_missing_notebooks(

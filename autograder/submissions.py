@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,14 +37,41 @@ class Submission:
 
 
 def submission_digest(directory: Path) -> str:
-    """A checksum over the names and contents of every file under ``directory``."""
+    """A checksum over the names and contents of every file under ``directory``.
+
+    Symbolic links are hashed by their target's name, never followed (one could point at a huge
+    file or outside the submission); names are hashed as bytes, so any file name works.
+    """
     digest = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(directory)).encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
+    entries = []
+    for folder, dirs, files in os.walk(directory):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            if name in files or os.path.islink(path):
+                entries.append(os.fsencode(os.path.relpath(path, directory)))
+    for relative in sorted(entries):
+        path = os.path.join(os.fsencode(directory), relative)
+        digest.update(relative + b"\0")
+        if os.path.islink(path):
+            digest.update(b"link:" + os.readlink(path) + b"\0")
+            continue
+        try:
+            with open(path, "rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
+        except OSError as error:
+            digest.update(f"unreadable:{error.errno}".encode())
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def valid_name(name: str) -> bool:
+    """A folder name that can be a student id (it must survive UTF-8 and a CSV cell)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return bool(name) and name.isprintable()
 
 
 def notebook_problem(path: Path) -> str | None:
@@ -83,14 +111,35 @@ def notebook_problem(path: Path) -> str | None:
     return None
 
 
+def shown_name(folder_name: str) -> str:
+    """The student id for a folder: its name, escaped when it is not printable UTF-8 text."""
+    # The escaped form is printable ASCII: fine in messages, the CSV and a result's file name.
+    return folder_name if valid_name(folder_name) else ascii(folder_name)[1:-1]
+
+
 def check_submission(
     student: str, assignment: str, directory: Path, notebook_names: list[str]
 ) -> Submission:
     """Check one student's submission folder against the notebooks the assignment expects."""
     sub = Submission(student=student, assignment=assignment, directory=directory)
+    for folder in (directory.parent, directory):
+        if folder.is_symlink():
+            sub.status = BROKEN
+            sub.error = (
+                f"{student}: {folder} is a symbolic link to {os.readlink(folder)}; "
+                "a submission must be a folder of its own"
+            )
+            return sub
     sub.digest = submission_digest(directory)
     for name in notebook_names:
         path = directory / f"{name}.ipynb"
+        if path.is_symlink():
+            sub.status = BROKEN
+            sub.error = (
+                f"{student}: {path.name} is a symbolic link to {os.readlink(path)}, "
+                "not a submitted notebook"
+            )
+            return sub
         if not path.is_file():
             others = sorted(p.name for p in directory.glob("*.ipynb"))
             found = f"; found {', '.join(others)} instead" if others else "; no notebook found"
@@ -125,6 +174,21 @@ def find_submissions(
             continue
         directory = student_dir / assignment
         if not directory.is_dir():
+            continue
+        if not valid_name(student):
+            shown = shown_name(student)
+            found.append(
+                Submission(
+                    student=shown,
+                    assignment=assignment,
+                    directory=directory,
+                    status=BROKEN,
+                    error=(
+                        f"{shown}: the folder name {root.name}/{shown} is not a usable student id "
+                        "(it is not printable UTF-8 text); rename the folder to grade it"
+                    ),
+                )
+            )
             continue
         found.append(check_submission(student, assignment, directory, notebook_names))
     return found

@@ -18,6 +18,9 @@ BROKEN_STUDENTS = {
     "broken-v3": ("broken-notebook", "nbformat 3"),
     "broken-nocells": ("broken-notebook", "no cells"),
     "broken-wrongname": ("missing-notebook", "my_homework.ipynb"),
+    "broken-link-source": ("broken-notebook", "symbolic link"),
+    "broken-link-peer": ("broken-notebook", "symbolic link"),
+    cohort.BAD_NAME_SHOWN: ("broken-notebook", "not a usable student id"),
 }
 
 
@@ -46,7 +49,7 @@ def test_everyone_else_is_graded_and_exit_status_says_something_failed(graded):
     statuses = {s: r["status"] for s, r in graded["results"].items()}
     assert set(statuses) == set(graded["kinds"])
     for student, kind in graded["kinds"].items():
-        if kind in ("honest", "blank", "wrong", "hostile"):
+        if kind in ("honest", "blank", "wrong", "hostile"):  # odd-files and bad-timestamp too
             assert statuses[student] == "graded", (student, graded["results"][student]["error"])
     assert graded["process"].returncode == 1
 
@@ -103,3 +106,27 @@ def test_check_submission_reports_missing_and_wrongly_named(tmp_path):
     nbformat.write(good, folder / "ps1.ipynb")
     fine = check_submission("s01", "ps1", folder, ["ps1"])
     assert fine.ok and fine.notebooks == {"ps1": folder / "ps1.ipynb"}
+
+
+@pytest.mark.nbgrader
+def test_linked_notebooks_are_never_followed(graded):
+    for student in ("broken-link-source", "broken-link-peer"):
+        result = graded["results"][student]
+        assert result["status"] == "broken-notebook"
+        assert result.get("score") in (None, 0)
+        assert not (graded["course"] / "autograded" / student).exists()
+
+
+@pytest.mark.nbgrader
+def test_odd_file_names_links_and_timestamps_do_not_stop_grading(graded):
+    honest = graded["results"]["honest"]
+    for student in ("odd-files", "bad-timestamp"):
+        result = graded["results"][student]
+        assert result["status"] == "graded", result["error"]
+        assert result["score"] == honest["score"]
+    assert (
+        "warning: bad-timestamp: timestamp.txt ('not a date at all') is not a date nbgrader can read"
+        in graded["process"].stderr
+    )
+    copied = graded["course"] / "autograded" / "odd-files" / graded["assignment"]
+    assert not (copied / "notes.bin").exists()  # the link was not copied, let alone followed
