@@ -48,6 +48,15 @@ _DTYPE = re.compile(r"^[<>|=]?(b1|[iu][1248]|f[248]|c(8|16))$")
 _HEADER = struct.Struct(">I")
 
 
+def _wire_dtype(numpy, array):
+    """``array`` in a dtype the wire carries: extended precision travels as float64/complex128."""
+    if array.dtype.kind == "f" and array.dtype.itemsize > 8:
+        return array.astype(numpy.float64)
+    if array.dtype.kind == "c" and array.dtype.itemsize > 16:
+        return array.astype(numpy.complex128)
+    return array
+
+
 class ProtocolError(Exception):
     """The other side sent something that is not a valid message."""
 
@@ -353,14 +362,17 @@ class Channel:
             if isinstance(value, numpy.ndarray):
                 return self._encode_array(numpy, value, depth)
             if isinstance(value, numpy.generic):
-                array = numpy.asarray(value)
+                array = _wire_dtype(numpy, numpy.asarray(value))
                 if array.dtype.kind in "biufc" and _DTYPE.match(array.dtype.str):
                     return {
                         "$t": "npscalar",
                         "dtype": array.dtype.str,
                         "data": base64.b64encode(array.tobytes()).decode(),
                     }
-                return self.encode(value.item(), depth + 1)
+                item = value.item()
+                if isinstance(item, numpy.generic):  # item() of some types is the same type
+                    raise TypeError(f"cannot send a value of type {type(value).__name__}")
+                return self.encode(item, depth + 1)
         sympy = sys.modules.get("sympy")
         if sympy is not None and isinstance(value, (sympy.Basic, sympy.MatrixBase)):
             return {"$t": "sympy", "v": sympy.srepr(value)}
@@ -406,15 +418,16 @@ class Channel:
         raise TypeError(f"cannot send a value of type {type(value).__name__}")
 
     def _encode_array(self, numpy, value, depth: int) -> dict:
-        array = numpy.ascontiguousarray(numpy.asarray(value))
+        array = numpy.asarray(value)
         if array.size > MAX_ELEMENTS:
             raise TypeError("array is too large to send")
+        array = _wire_dtype(numpy, array)
         if array.dtype.kind in "biufc" and _DTYPE.match(array.dtype.str):
             return {
                 "$t": "ndarray",
                 "dtype": array.dtype.str,
-                "shape": list(array.shape),
-                "data": base64.b64encode(array.tobytes()).decode(),
+                "shape": list(array.shape),  # a 0-d array stays 0-d
+                "data": base64.b64encode(array.tobytes(order="C")).decode(),
             }
         if array.dtype.kind in "OUS":
             items = [self.encode(item, depth + 1) for item in array.reshape(-1).tolist()]
@@ -836,6 +849,17 @@ def student_main(argv: list[str]) -> None:
     skip = set(start.get("skip", []))
     names = start.get("names", [])
     cell_timeout = float(start.get("cell_timeout", 30.0))
+
+    # As in a kernel: the working directory (where the student's own modules are) is importable,
+    # just after the standard library; this script's folder is not.
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    site = [
+        i
+        for i, p in enumerate(sys.path)
+        if os.path.basename(p) in ("site-packages", "dist-packages")
+    ]
+    sys.path.insert(site[0] if site else len(sys.path), "")
 
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config

@@ -129,6 +129,7 @@ class StudentProcess:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=sandbox.submission_env(self.workdir),
             pass_fds=(to_student_r, from_student_w),
             preexec_fn=_die_with_parent,
         )

@@ -25,29 +25,14 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
-from autograder.sandbox import Limits, kill_sandbox, sandbox_command
+from autograder.sandbox import Limits, kill_sandbox, sandbox_command, submission_env
 
 KERNEL_LAUNCHER = Path(__file__).resolve().parent / "_kernel_launcher.py"
 
 
 def kernel_env(workdir: Path) -> dict[str, str]:
     """A small environment for the kernel: nothing of the instructor's environment leaks in."""
-    env = {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(workdir),
-        "TMPDIR": "/tmp",
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": str(workdir / ".matplotlib"),
-        "IPYTHONDIR": str(workdir / ".ipython"),
-        "JUPYTER_CONFIG_DIR": str(workdir / ".jupyter"),
-        "JUPYTER_RUNTIME_DIR": str(workdir / ".jupyter-runtime"),
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONWARNINGS": "ignore::DeprecationWarning",
-        "NBGRADER_EXECUTION": "autograde",
-    }
-    return env
+    return submission_env(workdir)
 
 
 class SandboxedKernelManager(AsyncKernelManager):

@@ -73,6 +73,31 @@ _ETC_ENTRIES = (
 )
 
 
+def submission_env(workdir: str | os.PathLike) -> dict[str, str]:
+    """The whole environment of a process that runs student code (kernel or verification).
+
+    Built from scratch, so nothing of the instructor's environment (tokens, paths, settings)
+    reaches a submission, and the same for both processes, so a submission cannot tell them
+    apart by it.
+    """
+    workdir = os.fspath(workdir)
+    return {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/local/bin:/usr/bin:/bin",
+        "HOME": workdir,
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": os.path.join(workdir, ".matplotlib"),
+        "IPYTHONDIR": os.path.join(workdir, ".ipython"),
+        "JUPYTER_CONFIG_DIR": os.path.join(workdir, ".jupyter"),
+        "JUPYTER_RUNTIME_DIR": os.path.join(workdir, ".jupyter-runtime"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONWARNINGS": "ignore::DeprecationWarning",
+        "NBGRADER_EXECUTION": "autograde",
+    }
+
+
 @dataclass
 class Limits:
     """Resource limits for one sandboxed command (``None`` means unlimited)."""

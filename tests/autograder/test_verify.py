@@ -339,6 +339,49 @@ def test_whole_verification_time_limit(tmp_path):
     assert "did not reach this cell" in checks["test_poly_derivative"].message
 
 
+def test_answers_may_come_from_a_module_beside_the_notebook(tmp_path):
+    """As in the kernel, the student's folder is importable (a helper module, or %%writefile)."""
+    student = hostile(
+        prepend=(
+            "%%writefile helpers_written.py\ndef slope(f, x, h):\n    return (f(x + h) - f(x)) / h\n",
+        ),
+        replace={
+            "secant_slope": (
+                "from helpers_written import slope\n\n"
+                "def secant_slope(f, x, h):\n"
+                "    if h == 0:\n"
+                "        raise ValueError('h must not be zero')\n"
+                "    return slope(f, x, h)\n"
+            ),
+            "central_difference": "from helpers_shipped import central as central_difference\n",
+        },
+    )
+    folder = tmp_path / "course" / "submitted" / "s01" / "ps"
+    folder.mkdir(parents=True)
+    (folder / "helpers_shipped.py").write_text(
+        "def central(f, x, h=1e-5):\n    return (f(x + h) - f(x - h)) / (2 * h)\n"
+    )
+    checks = verify(tmp_path, student)
+    assert passed(checks) == set(MINI_TESTS), {k: c.message for k, c in checks.items()}
+
+
+def test_the_student_process_sees_none_of_the_graders_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("CALCML_SECRET_TOKEN", "instructor-only-value")
+    # The answer is right only when the variable is missing (it is in the grader's process).
+    guard = (
+        "import os\n\n"
+        "def secant_slope(f, x, h):\n"
+        "    if 'CALCML_SECRET_TOKEN' in os.environ or 'VIRTUAL_ENV' in os.environ:\n"
+        "        return 0.0\n"
+        "    if h == 0:\n"
+        "        raise ValueError('h must not be zero')\n"
+        "    return (f(x + h) - f(x)) / h\n"
+    )
+    monkeypatch.setenv("VIRTUAL_ENV", "/somewhere/private")
+    checks = verify(tmp_path, hostile(replace={"secant_slope": guard}))
+    assert checks["test_secant_slope"].passed, checks["test_secant_slope"].message
+
+
 def test_broken_student_notebook_is_a_clear_error(tmp_path):
     broken = tmp_path / "broken.ipynb"
     broken.write_text("{not json")
@@ -412,6 +455,26 @@ def test_values_round_trip_as_plain_data(channels):
             assert back != back
         else:
             assert back == value
+
+
+def test_zero_dimensional_and_transposed_arrays_keep_their_shape(channels):
+    caller, functions = channels
+    functions["echo"] = lambda value: value
+    for value in (np.asarray(12.02), np.asarray(3), np.arange(6.0).reshape(2, 3).T):
+        back = caller.call("echo", (value,), {})
+        assert isinstance(back, np.ndarray) and back.shape == value.shape
+        np.testing.assert_array_equal(back, value)
+
+
+def test_extended_precision_travels_as_double(channels):
+    caller, functions = channels
+    functions["echo"] = lambda value: value
+    back = caller.call("echo", (np.longdouble(1.5),), {})
+    assert type(back) is np.float64 and back == 1.5
+    back = caller.call("echo", (np.array([1, 2], dtype=np.longdouble),), {})
+    assert back.dtype == np.float64 and back.tolist() == [1.0, 2.0]
+    back = caller.call("echo", (np.clongdouble(1 + 2j),), {})
+    assert type(back) is np.complex128 and back == 1 + 2j
 
 
 def test_callables_cross_in_both_directions(channels):
