@@ -19,6 +19,7 @@ HOSTILE = [f"trick-{name}" for name in cohort.TRICKS] + [
     "trick-liar",
     "trick-escape",
     "trick-symlink",
+    "trick-srepr",
 ]
 
 
@@ -47,6 +48,12 @@ def test_tricks_that_fool_the_kernel_are_flagged(graded, student):
     assert all(c["flagged"] for c in fooled)
     assert result["flagged"] is True
     assert f"FLAGGED {student}" in graded["process"].stderr
+
+
+def test_code_sent_as_sympy_text_never_runs(graded):
+    assert not (graded["course"] / cohort.SREPR_MARK).exists()
+    fooled = [c for c in graded["results"]["trick-srepr"]["cells"] if c["kernel_passed"]]
+    assert fooled and all(c["flagged"] for c in fooled)
 
 
 def test_course_files_are_out_of_reach(graded):
