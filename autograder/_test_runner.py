@@ -68,6 +68,7 @@ class StudentProcess:
         self.isolation_used = ""
         self.starts = 0
         self.ready = False
+        self.refused: str | None = None  # why no student process may start any more
 
     @property
     def alive(self) -> bool:
@@ -161,6 +162,9 @@ class StudentProcess:
     def wait_ready(self) -> None:
         """Wait until the student's cells have run; restart without a cell that kills or hangs it."""
         for _attempt in range(len(self.cells) + 2):
+            if self.refused:
+                self.kill()
+                raise RuntimeError(self.refused)
             if self.channel is None:
                 self.launch()
             channel = self.channel
@@ -256,8 +260,26 @@ def run_job(job: dict, results_path: Path) -> None:
 
     student = StudentProcess(job, job["workdir"])
     namespace: dict[str, object] = {"__name__": "__main__", "__builtins__": builtins}
-    cell_timeout = float(job["cell_timeout"])
     signal.signal(signal.SIGALRM, _alarm)
+
+    def stop_student() -> None:  # from the disk watch's thread: the main thread cleans up
+        student.refused = f"the student's code wrote {disk.exceeded} into its working folder"
+        process = student.process
+        if process is not None:
+            try:
+                process.kill()
+            except OSError:
+                pass
+
+    disk = sandbox.DiskWatch(job["workdir"], stop_student)
+    with disk:
+        _run_cells(job, student, namespace, results, save, disk)
+    student.shutdown()
+    save()
+
+
+def _run_cells(job, student, namespace, results, save, disk) -> None:
+    cell_timeout = float(job["cell_timeout"])
     real_stdout, real_stderr = sys.stdout, sys.stderr
     failure_reason: str | None = None
     names_pattern = re.compile(r"\b(" + "|".join(map(re.escape, student.names)) + r")\b")
@@ -267,6 +289,8 @@ def run_job(job: dict, results_path: Path) -> None:
     for cell in job["cells"]:
         is_test = cell["kind"] == "test"
         needs_student = is_test or (student.names and names_pattern.search(cell["source"]))
+        if student.refused and failure_reason is None:
+            failure_reason = student.refused
         if needs_student and failure_reason is None and not student.alive:
             try:
                 started = time.monotonic()
@@ -324,8 +348,6 @@ def run_job(job: dict, results_path: Path) -> None:
             "message": "" if error is None else _message(error),
         }
         save()
-    student.shutdown()
-    save()
 
 
 def main(argv: list[str]) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -58,6 +59,14 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds per notebook before its kernel is stopped (default: 300)",
     )
     parser.add_argument(
+        "--disk-quota",
+        type=_positive_int,
+        default=None,
+        metavar="MIB",
+        help="MiB a submission may write into its working folder before its kernel is stopped "
+        "(default: 512, or $CALCML_WORKDIR_QUOTA_MB)",
+    )
+    parser.add_argument(
         "--no-progress", action="store_true", help="no progress lines and no summary table"
     )
     parser.add_argument(
@@ -79,6 +88,11 @@ def run_grade(args: argparse.Namespace) -> int:
     # (a background job): what was saved stays saved, the next run resumes.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
+    if args.disk_quota is not None:
+        # Through the environment, so that workers and verification processes all see it.
+        from autograder.sandbox import ENV_QUOTA
+
+        os.environ[ENV_QUOTA] = str(args.disk_quota)
     options = GradeOptions(
         cell_timeout=args.cell_timeout,
         notebook_timeout=args.notebook_timeout or DEFAULT_NOTEBOOK_TIMEOUT,

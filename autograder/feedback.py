@@ -22,7 +22,13 @@ import shutil
 import sys
 from pathlib import Path
 
-from autograder.report import TAG_PATTERN, ResultsError, cell_passed, load_results
+from autograder.report import (
+    SCORED_STATUSES,
+    TAG_PATTERN,
+    ResultsError,
+    cell_passed,
+    load_results,
+)
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
@@ -135,7 +141,7 @@ def render_feedback(result: dict, answers: list[tuple[str, str, str]], hidden: s
         f"<p>Student: <b>{student}</b></p>",
     ]
     status = result["status"]
-    if status not in ("graded", "timeout", "kernel-died") or not result.get("cells"):
+    if status not in SCORED_STATUSES or not result.get("cells"):
         error = clean_message(result.get("error") or "", hidden)
         parts.append(
             f"<p class='fail'>Your submission could not be graded ({html.escape(status)}).</p>"

@@ -68,6 +68,7 @@ from autograder.gradebook import (
     submission_score,
     zero_missing_notebooks,
 )
+from autograder.sandbox import DiskWatch
 from autograder.submissions import MISSING, Submission, find_submissions, shown_name
 
 DEFAULT_NOTEBOOK_TIMEOUT = 300.0
@@ -341,11 +342,19 @@ def _grade_notebook(task, name, path, config, options, db_url):
         watchdog = threading.Timer(options.notebook_timeout, _notebook_deadline)
         watchdog.daemon = True
         watchdog.start()
+        disk = DiskWatch(kernel.workdir, kernel.kill)
         run_resources = dict(resources, metadata={"path": str(kernel.workdir)})
         try:
-            executor.preprocess(nb, run_resources, km=kernel.km)
+            with disk:
+                executor.preprocess(nb, run_resources, km=kernel.km)
         except DeadKernelError:
-            if fired.is_set():
+            if disk.exceeded:
+                status = "disk-limit"
+                error = (
+                    f"{task.student}: {name}.ipynb wrote {disk.exceeded} into its working "
+                    "folder; the kernel was stopped"
+                )
+            elif fired.is_set():
                 status = "timeout"
                 error = (
                     f"{task.student}: {name}.ipynb ran longer than the notebook time limit "
@@ -678,10 +687,14 @@ def grade_assignment(
 
     Raises :class:`~autograder.gradebook.CourseError` when the course or assignment is unusable.
     """
-    from autograder.sandbox import RLIMITS, announce_fallback, isolation_method
+    from autograder.sandbox import RLIMITS, announce_fallback, isolation_method, workdir_quota_bytes
 
     stream = stream if stream is not None else sys.stderr
     options = options or GradeOptions()
+    try:
+        workdir_quota_bytes()  # a bad CALCML_WORKDIR_QUOTA_MB stops the run before it starts
+    except ValueError as error:
+        raise CourseError(str(error)) from None
     course = load_course(Path(course_dir))
     if options.cell_timeout is not None:
         course.config.Execute.timeout = int(options.cell_timeout)

@@ -27,8 +27,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.results import GRADED_STATUSES
+
 #: Statuses whose result carries per-cell verdicts.
-SCORED_STATUSES = ("graded", "timeout", "kernel-died")
+SCORED_STATUSES = GRADED_STATUSES
 REQUIRED_KEYS = ("student", "assignment", "status", "score", "max_score", "cells")
 CELL_KEYS = ("grade_id", "points", "max_points")
 #: A misconception tag inside a failure message (the grader's convention).

@@ -26,7 +26,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 # Statuses of a submission that has a score in the gradebook.
-GRADED_STATUSES = ("graded", "timeout", "kernel-died")
+# ("disk-limit": the kernel was stopped for filling its working folder, like "timeout".)
+GRADED_STATUSES = ("graded", "timeout", "kernel-died", "disk-limit")
 # Statuses of a submission that could not be graded (the run exits non-zero).
 ERROR_STATUSES = ("broken-notebook", "missing-notebook", "error")
 

@@ -49,6 +49,24 @@ _PIDS_ROOT = Path("/sys/fs/cgroup/pids")
 _CGROUP_PREFIX = "calcml-sandbox-"
 
 PRIVATE_TMP_BYTES = 256 * 1024**2
+# The working folder is a folder of the grader's disk: its size is watched (DiskWatch), 512 MiB
+# unless CALCML_WORKDIR_QUOTA_MB says otherwise.
+ENV_QUOTA = "CALCML_WORKDIR_QUOTA_MB"
+WORKDIR_QUOTA_FILES = 20_000
+
+
+def workdir_quota_bytes() -> int:
+    """The size a sandbox's working folder may reach (``CALCML_WORKDIR_QUOTA_MB``, default 512)."""
+    text = os.environ.get(ENV_QUOTA, "").strip()
+    try:
+        megabytes = int(text) if text else 512
+    except ValueError:
+        raise ValueError(f"{ENV_QUOTA}={text!r}: expected a whole number of MiB") from None
+    if megabytes < 1:
+        raise ValueError(f"{ENV_QUOTA}={text!r}: the quota must be at least 1 MiB")
+    return megabytes * 1024**2
+
+
 PRIVATE_SHM_BYTES = 64 * 1024**2
 
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -607,6 +625,74 @@ def _kill_cgroup(cgroup: str | None) -> None:
         os.rmdir(cgroup)
     except OSError:
         pass
+
+
+def tree_usage(path: str | os.PathLike) -> tuple[int, int]:
+    """Bytes of disk actually used (sparse files count what they hold) and entries under ``path``."""
+    used = entries = 0
+    stack = [os.fspath(path)]
+    while stack:
+        try:
+            iterator = os.scandir(stack.pop())
+        except OSError:
+            continue
+        with iterator:
+            for entry in iterator:
+                entries += 1
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                used += info.st_blocks * 512
+                if stat.S_ISDIR(info.st_mode):
+                    stack.append(entry.path)
+    return used, entries
+
+
+class DiskWatch:
+    """Calls ``on_exceed`` whenever the tree at ``path`` is past a quota (checked by polling).
+
+    A sandbox's working folder lives on the grader's disk; RLIMIT_FSIZE caps each file, this caps
+    the folder. Writing is fast, so a run may overshoot by what it writes in one ``interval``.
+    ``exceeded`` says how, from the first time on; ``on_exceed`` must be safe to call again
+    (it is, as long as the folder stays too big: a restarted process is stopped too).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        on_exceed,
+        *,
+        max_bytes: int | None = None,
+        max_files: int = WORKDIR_QUOTA_FILES,
+        interval: float = 0.2,
+    ) -> None:
+        self.path, self.on_exceed = path, on_exceed
+        self.max_bytes = max_bytes if max_bytes is not None else workdir_quota_bytes()
+        self.max_files, self.interval = max_files, interval
+        self.exceeded: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            used, entries = tree_usage(self.path)
+            if used > self.max_bytes:
+                self.exceeded = self.exceeded or f"more than {self.max_bytes // 1024**2} MiB"
+            elif entries > self.max_files:
+                self.exceeded = self.exceeded or f"more than {self.max_files} files"
+            else:
+                continue
+            if self.exceeded:
+                self.on_exceed()
+
+    def __enter__(self) -> DiskWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def kill_sandbox(command: Sequence[str]) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from autograder.feedback import clean_message, hidden_test_lines, tag_hint, tags_in
 from autograder.report import cell_passed
+from autograder.results import GRADED_STATUSES
 
 #: The student id the learner's copy is graded under inside the temporary course.
 SELF_STUDENT = "selfcheck"
@@ -132,7 +133,7 @@ def format_result(result: dict, hidden: set[str]) -> str:
     """The learner-facing report: score, then one block per graded function."""
     lines = []
     status = result.get("status")
-    if status not in ("graded", "timeout", "kernel-died") or not result.get("cells"):
+    if status not in GRADED_STATUSES or not result.get("cells"):
         error = clean_message(result.get("error") or "", hidden).replace(f"{SELF_STUDENT}: ", "")
         lines.append(f"Your notebook could not be graded ({status}): {error}")
         return "\n".join(lines)
@@ -238,5 +239,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"selfcheck: error: {exc}", file=sys.stderr)
         return 1
     print(text)
-    graded = result.get("status") in ("graded", "timeout", "kernel-died") and result.get("cells")
+    graded = result.get("status") in GRADED_STATUSES and result.get("cells")
     return 0 if graded else 1

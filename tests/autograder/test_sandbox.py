@@ -528,3 +528,38 @@ def test_private_tmp_is_capped_and_the_root_is_read_only(course):
         "/dev/planted refused",
         "tmp full",
     ], result.stderr
+
+
+def test_disk_watch_counts_real_bytes_and_files(tmp_path):
+    fired = threading.Event()
+    with sandbox.DiskWatch(tmp_path, fired.set, max_bytes=4 * 1024**2, interval=0.02) as watch:
+        with (tmp_path / "sparse.bin").open("wb") as handle:
+            handle.truncate(10 * 1024**3)  # 10 GiB of holes: no disk used
+        (tmp_path / "sub").mkdir()
+        (tmp_path / "sub" / "small.bin").write_bytes(b"x" * 1024**2)
+        assert not fired.wait(0.3)
+        (tmp_path / "sub" / "big.bin").write_bytes(os.urandom(5 * 1024**2))
+        assert fired.wait(5)
+    assert watch.exceeded == "more than 4 MiB"
+    used, entries = sandbox.tree_usage(tmp_path)
+    assert entries == 4 and 6 * 1024**2 <= used < 8 * 1024**2
+
+    many = tmp_path / "many"
+    many.mkdir()
+    fired.clear()
+    with sandbox.DiskWatch(many, fired.set, max_files=50, interval=0.02) as watch:
+        for index in range(60):
+            (many / f"f{index}").touch()
+        assert fired.wait(5)
+    assert watch.exceeded == "more than 50 files"
+
+
+def test_disk_quota_setting_is_checked(monkeypatch):
+    monkeypatch.setenv("CALCML_WORKDIR_QUOTA_MB", "100")
+    assert sandbox.workdir_quota_bytes() == 100 * 1024**2
+    for bad in ("lots", "0", "-5"):
+        monkeypatch.setenv("CALCML_WORKDIR_QUOTA_MB", bad)
+        with pytest.raises(ValueError, match="CALCML_WORKDIR_QUOTA_MB"):
+            sandbox.workdir_quota_bytes()
+    monkeypatch.delenv("CALCML_WORKDIR_QUOTA_MB")
+    assert sandbox.workdir_quota_bytes() == 512 * 1024**2
