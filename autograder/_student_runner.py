@@ -2,8 +2,10 @@
 
 Run inside the sandbox as ``python _student_runner.py FD_IN FD_OUT``: it reads a ``start`` message,
 runs the student's code cells under IPython's ``InteractiveShell`` (magics work, an error in one
-cell does not stop the next, each cell has a time limit), reports which of the requested names
-exist, then serves calls to them until told to stop.
+cell does not stop the next, each cell has a time limit) up to the first test cell, reports which
+of the requested names exist, then serves calls to them. An ``advance`` message runs the cells up
+to the next test and reports again, so every test sees the notebook as it stood at that test (as in
+the kernel); ``shutdown`` ends it.
 
 The protocol is length-prefixed JSON frames over two pipes (never stdout: the student's prints go
 to /dev/null). Values are plain data only: numbers (nan and inf included), strings, lists, tuples,
@@ -867,30 +869,39 @@ def student_main(argv: list[str]) -> None:
     config = Config()
     config.HistoryManager.enabled = False
     shell = InteractiveShell.instance(config=config)
-    for index, source in enumerate(cells):
-        if index in skip:
-            continue
-        channel.send({"op": "cell-start", "index": index})
-        with _Alarm(cell_timeout, CellTimeout, f"cell {index + 1}"):
-            result = shell.run_cell(source, store_history=False)
-        channel.send({"op": "cell-end", "index": index, "error": _describe(result)})
-
     namespace = shell.user_ns
-    report = {}
-    for name in names:
-        if name not in namespace:
-            report[name] = {"kind": "missing"}
-            continue
-        value = namespace[name]
-        if callable(value):
-            report[name] = {"kind": "callable", **_describe_function(channel, value)}
-        else:
-            try:
-                report[name] = {"kind": "value", "value": channel.encode(value)}
-            except Exception as error:
-                report[name] = {"kind": "unsendable", "error": _safe_text(error)}
     channel.resolve_name = lambda name: namespace.get(name) if name in names else None
-    channel.send({"op": "ready", "names": report})
+    done = 0
+
+    def advance(until: object) -> None:
+        # Cells run in notebook order, up to the next test, as in the kernel: a test sees the
+        # definitions made before it, not ones made further down the notebook.
+        nonlocal done
+        end = until if type(until) is int else len(cells)
+        for index in range(done, max(done, min(end, len(cells)))):
+            done = index + 1
+            if index in skip:
+                continue
+            channel.send({"op": "cell-start", "index": index})
+            with _Alarm(cell_timeout, CellTimeout, f"cell {index + 1}"):
+                result = shell.run_cell(cells[index], store_history=False)
+            channel.send({"op": "cell-end", "index": index, "error": _describe(result)})
+        report = {}
+        for name in names:
+            if name not in namespace:
+                report[name] = {"kind": "missing"}
+                continue
+            value = namespace[name]
+            if callable(value):
+                report[name] = {"kind": "callable", **_describe_function(channel, value)}
+            else:
+                try:
+                    report[name] = {"kind": "value", "value": channel.encode(value)}
+                except Exception as error:
+                    report[name] = {"kind": "unsendable", "error": _safe_text(error)}
+        channel.send({"op": "ready", "names": report, "done": done})
+
+    advance(start.get("until"))
     while True:
         try:
             message = channel.receive()
@@ -901,6 +912,8 @@ def student_main(argv: list[str]) -> None:
                 channel.serve(message)
             except (PeerGone, ProtocolError):
                 break
+        elif message["op"] == "advance":
+            advance(message.get("until"))
         elif message["op"] == "shutdown":
             break
     os._exit(0)

@@ -69,6 +69,8 @@ class StudentProcess:
         self.starts = 0
         self.ready = False
         self.refused: str | None = None  # why no student process may start any more
+        self.target = 0  # the student cells that must have run (those before the current test)
+        self.reached = 0  # the student cells the running process has been through
 
     @property
     def alive(self) -> bool:
@@ -155,9 +157,22 @@ class StudentProcess:
                 "skip": sorted(self.skip),
                 "names": self.names,
                 "cell_timeout": self.cell_timeout,
+                "until": self.target,
             }
         )
         self.ready = False
+        self.reached = 0
+
+    def ensure(self, until: int) -> None:
+        """Have the student's cells before ``until`` run (in order), restarting when needed."""
+        self.target = max(self.target, until)
+        if not self.alive:
+            self.wait_ready()  # collects the start in flight, or starts afresh up to the target
+        if self.reached < self.target:
+            self.channel.deadline = time.monotonic() + self.cell_timeout + GRACE_SECONDS
+            self.channel.send({"op": "advance", "until": self.target})
+            self.ready = False
+            self.wait_ready()
 
     def wait_ready(self) -> None:
         """Wait until the student's cells have run; restart without a cell that kills or hangs it."""
@@ -165,7 +180,7 @@ class StudentProcess:
             if self.refused:
                 self.kill()
                 raise RuntimeError(self.refused)
-            if self.channel is None:
+            if self.channel is None or not self.process or self.process.poll() is not None:
                 self.launch()
             channel = self.channel
             current: int | None = None
@@ -184,6 +199,8 @@ class StudentProcess:
                         channel.deadline = time.monotonic() + self.cell_timeout + GRACE_SECONDS
                     elif op == "ready" and isinstance(message.get("names"), dict):
                         self.names_report = message["names"]
+                        done = message.get("done")
+                        self.reached = done if type(done) is int else len(self.cells)
                         channel.deadline = None
                         self.ready = True
                         return
@@ -285,16 +302,23 @@ def _run_cells(job, student, namespace, results, save, disk) -> None:
     names_pattern = re.compile(r"\b(" + "|".join(map(re.escape, student.names)) + r")\b")
     clock = time.monotonic()
     timings = results.setdefault("timings", {})
-    student.launch()  # boots in the sandbox while the first set-up cells run here
+    # Boots in the sandbox while the first set-up cells run here, with the cells the first test needs.
+    student.target = next((c["until"] for c in job["cells"] if c["kind"] == "test"), 0)
+    student.launch()
     for cell in job["cells"]:
         is_test = cell["kind"] == "test"
         needs_student = is_test or (student.names and names_pattern.search(cell["source"]))
         if student.refused and failure_reason is None:
             failure_reason = student.refused
-        if needs_student and failure_reason is None and not student.alive:
+        until = cell["until"]
+        if (
+            needs_student
+            and failure_reason is None
+            and (not student.alive or student.reached < until)
+        ):
             try:
                 started = time.monotonic()
-                student.wait_ready()
+                student.ensure(until)
                 timings[f"student-ready-wait-{student.starts}"] = time.monotonic() - started
                 for name in student.names:
                     namespace.pop(name, None)

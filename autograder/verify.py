@@ -121,23 +121,40 @@ def _copy_submission_files(student_nb: Path, workdir: Path) -> None:
 def build_job(student, source, *, cell_timeout: float, limits: Limits) -> dict:
     """What the test runner needs: the student's code cells, the source's setup and test cells."""
     test_ids = {_nbgrader(cell).get("grade_id") for cell in source.cells if _is_test_cell(cell)}
-    student_cells = [
-        cell.source
-        for cell in student.cells
-        if cell.get("cell_type") == "code"
-        and not _is_test_cell(cell)
-        and _nbgrader(cell).get("grade_id") not in test_ids
-    ]
+    student_cells = []
+    # For each test: how many of the student's cells come before it in the student's notebook.
+    # The test runs against the notebook as it stood there, as in the kernel (nbgrader runs the
+    # cells in order), not against definitions made further down.
+    before_test: dict[str, int] = {}
+    for cell in student.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        grade_id = _nbgrader(cell).get("grade_id")
+        if _is_test_cell(cell) or grade_id in test_ids:
+            before_test.setdefault(grade_id, len(student_cells))
+        else:
+            student_cells.append(cell.source)
     cells = []
     for cell in source.cells:
         if cell.get("cell_type") != "code" or _is_answer_cell(cell):
             continue
         if _is_test_cell(cell):
+            grade_id = _nbgrader(cell)["grade_id"]
+            until = before_test.get(grade_id, len(student_cells))
             cells.append(
-                {"kind": "test", "grade_id": _nbgrader(cell)["grade_id"], "source": cell.source}
+                {"kind": "test", "grade_id": grade_id, "source": cell.source, "until": until}
             )
         else:
-            cells.append({"kind": "setup", "grade_id": None, "source": cell.source})
+            cells.append({"kind": "setup", "grade_id": None, "source": cell.source, "until": None})
+    # A set-up cell needs what the next test needs; the student's process only ever moves on.
+    following = len(student_cells)
+    for entry in reversed(cells):
+        if entry["until"] is None:
+            entry["until"] = following
+        following = entry["until"]
+    reached = 0
+    for entry in cells:
+        reached = entry["until"] = max(reached, entry["until"])
     return {
         "functions": contract_functions(source),
         "student_cells": student_cells,

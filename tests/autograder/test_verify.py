@@ -365,6 +365,44 @@ def test_answers_may_come_from_a_module_beside_the_notebook(tmp_path):
     assert passed(checks) == set(MINI_TESTS), {k: c.message for k, c in checks.items()}
 
 
+def test_each_test_sees_the_notebook_as_it_stood_at_that_test(tmp_path):
+    """As nbgrader runs cells in order, so does verification: later cells cannot change a verdict.
+
+    A helper name reused further down, and a function redefined after its test (both pass in the
+    kernel), pass here too; a test still sees every definition made above it.
+    """
+    student = hostile(
+        replace={
+            "central_difference": (
+                "def step(f, x, h):\n"
+                "    return (f(x + h) - f(x - h)) / (2 * h)\n\n\n"
+                "def central_difference(f, x, h=1e-5):\n"
+                "    return step(f, x, h)\n"
+            ),
+        }
+    )
+    index = next(i for i, c in enumerate(student.cells) if grade_id(c) == "tangent_line")
+    student.cells[index].source = (
+        "step = 'a name reused for something else'\n\n" + student.cells[index].source
+    )
+    student.cells.append(
+        nbformat.v4.new_code_cell(
+            "def secant_slope(f, x, h):\n    return 0.0  # scribbled over after its test\n"
+        )
+    )
+    checks = verify(tmp_path, student)
+    assert passed(checks) == set(MINI_TESTS), {k: c.message for k, c in checks.items()}
+
+    # A test before the answer it needs sees no answer at all (NameError), as in the kernel.
+    late = hostile()
+    answer = next(i for i, c in enumerate(late.cells) if grade_id(c) == "poly_derivative")
+    late.cells.append(late.cells.pop(answer))
+    checks = verify(tmp_path / "late", late)
+    assert not checks["test_poly_derivative"].passed
+    assert "NameError" in checks["test_poly_derivative"].message
+    assert passed(checks) == set(MINI_TESTS) - {"test_poly_derivative"}
+
+
 def test_the_student_process_sees_none_of_the_graders_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("CALCML_SECRET_TOKEN", "instructor-only-value")
     # The answer is right only when the variable is missing (it is in the grader's process).
