@@ -32,6 +32,17 @@ def _load(name: str, path: Path):
     return module
 
 
+def _timed(cohort, argv: list[str], course: Path, env: dict, what: str):
+    """Run one grading command; returns (wall seconds, the finished process). Stops on failure."""
+    started = time.perf_counter()
+    done = cohort.run(argv, course, env, timeout=3600)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        print(done.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"{what} failed (exit {done.returncode})")
+    return seconds, done
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=24)
@@ -77,31 +88,20 @@ def main() -> int:
             ours_course = scratch / f"ours-{round_number}"
             shutil.copytree(base, stock_course)
             shutil.copytree(base, ours_course)
-            started = time.perf_counter()
-            stock = cohort.run(
+            stock_seconds, _ = _timed(
+                cohort,
                 [str(cohort.BIN / "nbgrader"), "autograde", assignment],
                 stock_course,
                 env,
-                timeout=3600,
+                "stock nbgrader autograde",
             )
-            stock_seconds = time.perf_counter() - started
-            if stock.returncode != 0:
-                print(stock.stderr[-3000:], file=sys.stderr)
-                print(f"stock nbgrader autograde failed (exit {stock.returncode})", file=sys.stderr)
-                return 1
-
-            started = time.perf_counter()
-            ours = cohort.run(
+            ours_seconds, ours = _timed(
+                cohort,
                 cohort.grade_command(ours_course, assignment, *extra),
                 ours_course,
                 env,
-                timeout=3600,
+                "autograder grade",
             )
-            ours_seconds = time.perf_counter() - started
-            if ours.returncode != 0:
-                print(ours.stderr[-3000:], file=sys.stderr)
-                print(f"autograder grade failed (exit {ours.returncode})", file=sys.stderr)
-                return 1
             isolation = next(
                 (line for line in ours.stderr.splitlines() if line.startswith("isolation:")), "?"
             )
@@ -134,14 +134,13 @@ def main() -> int:
         if args.also_no_verify:
             course = scratch / "ours-no-verify"
             shutil.copytree(base, course)
-            started = time.perf_counter()
-            cohort.run(
+            seconds, _ = _timed(
+                cohort,
                 cohort.grade_command(course, assignment, *extra, "--no-verify"),
                 course,
                 env,
-                timeout=3600,
+                "autograder grade --no-verify",
             )
-            seconds = time.perf_counter() - started
             stock_seconds = statistics.median(r[0] for r in rounds)
             print(
                 f"grade --no-verify         : {seconds:7.1f} s  (speed-up {stock_seconds / seconds:.2f}x)"
