@@ -69,9 +69,12 @@ def test_chapter_runs_and_its_widgets_respond(page, lab, chapter):
         for key in ("ArrowRight", "ArrowLeft", "ArrowLeft"):
             handle.press(key)
             try:
+                # The figure and the readout are two widgets, updated by two messages: wait for both.
                 page.wait_for_function(
-                    "([app, src]) => app.querySelector('.calcml-figure').getAttribute('src') !== src",
-                    arg=[app.element_handle(), before["src"]],
+                    "([app, src, text]) =>"
+                    " app.querySelector('.calcml-figure').getAttribute('src') !== src"
+                    " && app.querySelector('.calcml-readout').innerText !== text",
+                    arg=[app.element_handle(), before["src"], before["readout"]],
                     timeout=5000,
                 )
                 break
