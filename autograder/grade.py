@@ -687,7 +687,13 @@ def grade_assignment(
 
     Raises :class:`~autograder.gradebook.CourseError` when the course or assignment is unusable.
     """
-    from autograder.sandbox import RLIMITS, announce_fallback, isolation_method, workdir_quota_bytes
+    from autograder.sandbox import (
+        RLIMITS,
+        SandboxRefused,
+        announce_fallback,
+        isolation_method,
+        workdir_quota_bytes,
+    )
 
     stream = stream if stream is not None else sys.stderr
     options = options or GradeOptions()
@@ -725,7 +731,10 @@ def grade_assignment(
         from autograder.kernel import KERNEL_LAUNCHER
 
         stream.flush()
-        announce_fallback([sys.executable], [KERNEL_LAUNCHER])
+        try:
+            announce_fallback([sys.executable], [KERNEL_LAUNCHER])
+        except SandboxRefused as error:
+            raise CourseError(str(error)) from None
     if not options.verify:
         stream.write("WARNING: independent verification switched off (--no-verify)\n")
 

@@ -13,7 +13,9 @@ variable ``CALCML_SANDBOX=rlimits``. A grader running as root also switches the 
 unprivileged user in that fallback (``nobody``, or the account named by ``CALCML_SANDBOX_USER``),
 who owns only the working directory: the course tree is then as closed to the submission as its
 file modes make it to any other user. When that user cannot reach the command (say, a Python
-interpreter under a private home directory), the command runs as root and a warning says why.
+interpreter under a private home directory), the fallback refuses to run it as root (a submission
+running as root could kill or rewrite anything on the machine) unless ``CALCML_SANDBOX_ALLOW_ROOT=1``
+accepts that risk, and then says so loudly.
 
 On this machine the grader runs as root, for whom the kernel ignores RLIMIT_NPROC; the process limit
 is then enforced by a cgroup-v1 ``pids`` group per sandbox (when ``/sys/fs/cgroup/pids`` is
@@ -42,6 +44,7 @@ BUBBLEWRAP = "bubblewrap"
 RLIMITS = "rlimits"
 ENV_FORCE = "CALCML_SANDBOX"
 ENV_USER = "CALCML_SANDBOX_USER"
+ENV_ALLOW_ROOT = "CALCML_SANDBOX_ALLOW_ROOT"
 FALLBACK_USER = "nobody"
 
 _LIMITS_SCRIPT = Path(__file__).resolve().parent / "_limits.py"
@@ -280,22 +283,45 @@ def _user_blocker(user: SandboxUser, argv: Sequence[str], readonly: Sequence[str
     return None
 
 
-def _user_note(user: SandboxUser, reason: str | None) -> None:
-    if reason is None:
+class SandboxRefused(RuntimeError):
+    """The fallback would have to run a submission as root, and that was not allowed."""
+
+
+def _as_root_allowed() -> bool:
+    return os.environ.get(ENV_ALLOW_ROOT, "").strip().lower() in ("1", "yes", "true")
+
+
+def _user_note(user: SandboxUser | None, reason: str | None) -> None:
+    """Say (once) which user the fallback runs submissions as; refuse root unless allowed."""
+    if user is not None and reason is None:
         _note(f"the fallback runs submissions as the unprivileged user {user.name!r}")
-    else:
-        _note(
-            f"WARNING: the fallback cannot run submissions as the unprivileged user "
-            f"{user.name!r}: {reason}; they run as root"
+        return
+    if os.geteuid() != 0:
+        return  # not root: the submission runs as the grader's own (unprivileged) user
+    why = reason if user is not None else "there is no usable unprivileged user"
+    name = user.name if user is not None else FALLBACK_USER
+    if not _as_root_allowed():
+        raise SandboxRefused(
+            f"the sandbox fallback would run submissions as root: it cannot switch to the "
+            f"unprivileged user {name!r} ({why}). Install bubblewrap (make system-deps), make "
+            f"the Python environment reachable for {name!r}, or set {ENV_ALLOW_ROOT}=1 to "
+            "accept that student code may then do anything root can"
         )
+    _note(
+        f"WARNING: submissions run as root ({ENV_ALLOW_ROOT}=1): the fallback cannot switch to "
+        f"the unprivileged user {name!r} ({why})"
+    )
 
 
 def announce_fallback(argv: Sequence[str], readonly: Sequence[str] = ()) -> None:
-    """Say now, once, what the fallback will do for ``argv`` (before worker processes fork)."""
+    """Say now, once, what the fallback will do for ``argv`` (before worker processes fork).
+
+    Raises :class:`SandboxRefused` when it would run submissions as root without permission.
+    """
     _note("WARNING: running with resource limits only (no file-system or network isolation)")
     user = fallback_user()
-    if user is not None:
-        _user_note(user, _user_blocker(user, argv, [os.fspath(p) for p in readonly]))
+    reason = _user_blocker(user, argv, [os.fspath(p) for p in readonly]) if user else None
+    _user_note(user, reason)
 
 
 def _hand_over(
@@ -534,6 +560,7 @@ def _build(
     user = None
     if method == RLIMITS:
         user = fallback_user()
+        reason = None
         if user is not None:
             reason = _hand_over(
                 user,
@@ -542,9 +569,9 @@ def _build(
                 [os.fspath(p) for p in readonly],
                 [os.fspath(p) for p in writable],
             )
-            _user_note(user, reason)
-            if reason is not None:
-                user = None
+        _user_note(user, reason)  # raises SandboxRefused rather than run as root unasked
+        if reason is not None:
+            user = None
     command = [sys.executable, "-I", "-S", str(_LIMITS_SCRIPT)]
     command += _limit_options(limits, cgroup, fallback=method == RLIMITS, user=user)
     if user is not None:

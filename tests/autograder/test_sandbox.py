@@ -239,7 +239,9 @@ def test_fork_bomb_is_stopped_by_the_process_limit(course):
 
 
 @pytest.mark.parametrize("isolation", [BUBBLEWRAP, RLIMITS])
-def test_memory_limit_raises_memory_error(course, isolation):
+def test_memory_limit_raises_memory_error(course, isolation, monkeypatch):
+    # The fallback may have to run this Python as root here (see the tests of the fallback user).
+    monkeypatch.setenv("CALCML_SANDBOX_ALLOW_ROOT", "1")
     code = """
         small = bytearray(64 * 1024**2)
         print("small-ok", len(small))
@@ -326,6 +328,7 @@ def test_input_reaches_the_process(course):
 
 def test_fallback_applies_rlimits_and_says_so(course, monkeypatch, capfd):
     monkeypatch.setenv("CALCML_SANDBOX", "rlimits")
+    monkeypatch.setenv("CALCML_SANDBOX_ALLOW_ROOT", "1")
     monkeypatch.setattr(sandbox, "_warned", set())  # the note is printed once per process
     assert isolation_method() == RLIMITS
     code = """
@@ -389,29 +392,53 @@ def test_fallback_user_can_be_chosen_and_must_exist(course, monkeypatch, capfd):
     monkeypatch.setenv("CALCML_SANDBOX", "rlimits")
     monkeypatch.setattr(sandbox, "_warned", set())
     monkeypatch.setenv("CALCML_SANDBOX_USER", "no-such-user-calcml")
+    monkeypatch.setenv("CALCML_SANDBOX_ALLOW_ROOT", "1")
     result = _sh("id -u", course["workdir"])
     assert result.stdout.decode().split() == [str(os.geteuid())]
     if os.geteuid() == 0:
-        assert "there is no user 'no-such-user-calcml'" in capfd.readouterr().err
+        err = capfd.readouterr().err
+        assert "there is no user 'no-such-user-calcml'" in err
+        assert "submissions run as root (CALCML_SANDBOX_ALLOW_ROOT=1)" in err
 
 
-def test_fallback_stays_root_and_says_why_when_the_user_cannot_reach_the_command(
-    course, tmp_path, monkeypatch, capfd
-):
-    monkeypatch.setenv("CALCML_SANDBOX", "rlimits")
-    monkeypatch.delenv("CALCML_SANDBOX_USER", raising=False)
-    monkeypatch.setattr(sandbox, "_warned", set())
+def _private_command(tmp_path: Path) -> Path:
     private = tmp_path / "private"
     private.mkdir(mode=0o700)
     command = private / "whoami.sh"
     command.write_text("#!/bin/sh\nid -u\n")
     command.chmod(0o700)
+    return command
+
+
+def test_fallback_refuses_to_run_submissions_as_root(course, tmp_path, monkeypatch):
+    monkeypatch.setenv("CALCML_SANDBOX", "rlimits")
+    monkeypatch.delenv("CALCML_SANDBOX_USER", raising=False)
+    monkeypatch.delenv("CALCML_SANDBOX_ALLOW_ROOT", raising=False)
+    monkeypatch.setattr(sandbox, "_warned", set())
+    command = _private_command(tmp_path)  # nobody cannot reach it
+    if os.geteuid() != 0:
+        # Not root: the command runs as the grader's own user, nothing to refuse.
+        assert run_sandboxed([str(command)], workdir=course["workdir"], timeout=30).returncode == 0
+        return
+    with pytest.raises(sandbox.SandboxRefused, match="would run submissions as root") as refused:
+        run_sandboxed([str(command)], workdir=course["workdir"], timeout=30)
+    assert "CALCML_SANDBOX_ALLOW_ROOT=1" in str(refused.value)
+    with pytest.raises(sandbox.SandboxRefused):
+        sandbox.announce_fallback([str(command)])
+
+
+def test_fallback_runs_as_root_only_when_allowed_and_says_why(course, tmp_path, monkeypatch, capfd):
+    monkeypatch.setenv("CALCML_SANDBOX", "rlimits")
+    monkeypatch.delenv("CALCML_SANDBOX_USER", raising=False)
+    monkeypatch.setenv("CALCML_SANDBOX_ALLOW_ROOT", "1")
+    monkeypatch.setattr(sandbox, "_warned", set())
+    command = _private_command(tmp_path)
     result = run_sandboxed([str(command)], workdir=course["workdir"], timeout=30)
     assert result.returncode == 0
     assert result.stdout.decode().split() == [str(os.geteuid())]
     if os.geteuid() == 0:
         err = capfd.readouterr().err
-        assert "they run as root" in err
+        assert "submissions run as root" in err
         blocked = err.split("cannot reach ")[1].split(" ")[0]
         assert str(command).startswith(blocked)
 
