@@ -82,6 +82,11 @@ class StudentProcess:
             and not self.channel.broken
         )
 
+    def processes(self) -> list[int]:
+        """The PIDs of the student's sandbox (for the disk watch)."""
+        process = self.process
+        return sandbox.sandbox_processes(self.command, process.pid if process else None)
+
     def kill(self) -> None:
         if self.process is not None:
             # SIGKILL to the sandbox launcher: bwrap's --die-with-parent takes the PID namespace
@@ -288,7 +293,7 @@ def run_job(job: dict, results_path: Path) -> None:
             except OSError:
                 pass
 
-    disk = sandbox.DiskWatch(job["workdir"], stop_student)
+    disk = sandbox.DiskWatch(job["workdir"], stop_student, processes=student.processes)
     with disk:
         _run_cells(job, student, namespace, results, save, disk)
     student.shutdown()

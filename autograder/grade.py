@@ -342,7 +342,7 @@ def _grade_notebook(task, name, path, config, options, db_url):
         watchdog = threading.Timer(options.notebook_timeout, _notebook_deadline)
         watchdog.daemon = True
         watchdog.start()
-        disk = DiskWatch(kernel.workdir, kernel.kill)
+        disk = DiskWatch([kernel.workdir, kernel.conn_dir], kernel.kill, processes=kernel.processes)
         run_resources = dict(resources, metadata={"path": str(kernel.workdir)})
         try:
             with disk:

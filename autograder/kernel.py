@@ -25,7 +25,13 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
-from autograder.sandbox import Limits, kill_sandbox, sandbox_command, submission_env
+from autograder.sandbox import (
+    Limits,
+    kill_sandbox,
+    sandbox_command,
+    sandbox_processes,
+    submission_env,
+)
 
 KERNEL_LAUNCHER = Path(__file__).resolve().parent / "_kernel_launcher.py"
 
@@ -125,6 +131,10 @@ class SandboxedKernel:
                 sig_target()
             except (ProcessLookupError, PermissionError):
                 pass
+
+    def processes(self) -> list[int]:
+        """The PIDs of this kernel's sandbox (the launcher, the kernel, what it started)."""
+        return sandbox_processes(getattr(self.km, "sandbox_cmd", None), self.pid)
 
     def kill_leftovers(self) -> None:
         """SIGKILL whatever is left in the sandbox's pids cgroup, then remove the group."""

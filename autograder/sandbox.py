@@ -676,44 +676,114 @@ def tree_usage(path: str | os.PathLike) -> tuple[int, int]:
     return used, entries
 
 
+def sandbox_processes(command: Sequence[str] | None, root_pid: int | None) -> list[int]:
+    """The processes of one sandbox: its pids cgroup when it has one, else ``root_pid``'s tree."""
+    command = list(command or [])
+    if "--pids-cgroup" in command:
+        index = command.index("--pids-cgroup") + 1
+        if index < len(command):
+            try:
+                with open(os.path.join(command[index], "cgroup.procs")) as handle:
+                    return [int(line) for line in handle if line.strip()]
+            except (OSError, ValueError):
+                pass
+    if root_pid is None:
+        return []
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    text = handle.read()
+                parent = int(text[text.rindex(")") + 2 :].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, stack = [], [root_pid]
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
+def open_deleted_bytes(pids: Sequence[int]) -> int:
+    """Disk (or memory) held by files that these processes keep open after deleting them."""
+    seen: set[tuple[int, int]] = set()
+    used = 0
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                info = os.stat(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            key = (info.st_dev, info.st_ino)
+            if stat.S_ISREG(info.st_mode) and info.st_nlink == 0 and key not in seen:
+                seen.add(key)
+                used += info.st_blocks * 512
+    return used
+
+
 class DiskWatch:
-    """Calls ``on_exceed`` whenever the tree at ``path`` is past a quota (checked by polling).
+    """Calls ``on_exceed`` whenever a sandbox writes more than a quota (checked by polling).
 
     A sandbox's working folder lives on the grader's disk; RLIMIT_FSIZE caps each file, this caps
-    the folder. Writing is fast, so a run may overshoot by what it writes in one ``interval``.
-    ``exceeded`` says how, from the first time on; ``on_exceed`` must be safe to call again
-    (it is, as long as the folder stays too big: a restarted process is stopped too).
+    what the folders in ``paths`` gain after the watch starts (files the grader copied in before
+    do not count), plus files the sandbox's ``processes`` (a callable returning PIDs) hold open
+    after deleting them. Writing is fast, so a run may overshoot by what it writes in one
+    ``interval``. ``exceeded`` says how, from the first time on; ``on_exceed`` must be safe to
+    call again (it is called on every check while the quota stays exceeded, so a restarted
+    process is stopped too).
     """
 
     def __init__(
         self,
-        path: str | os.PathLike,
+        paths: str | os.PathLike | Sequence[str | os.PathLike],
         on_exceed,
         *,
+        processes=None,
         max_bytes: int | None = None,
         max_files: int = WORKDIR_QUOTA_FILES,
         interval: float = 0.2,
     ) -> None:
-        self.path, self.on_exceed = path, on_exceed
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        self.paths = [os.fspath(p) for p in paths]
+        self.on_exceed, self.processes = on_exceed, processes
         self.max_bytes = max_bytes if max_bytes is not None else workdir_quota_bytes()
         self.max_files, self.interval = max_files, interval
         self.exceeded: str | None = None
+        self._base = (0, 0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    def usage(self) -> tuple[int, int]:
+        """Bytes and entries now, the open deleted files of the sandbox included."""
+        used = entries = 0
+        for path in self.paths:
+            path_used, path_entries = tree_usage(path)
+            used, entries = used + path_used, entries + path_entries
+        if self.processes is not None:
+            used += open_deleted_bytes(self.processes())
+        return used, entries
+
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            used, entries = tree_usage(self.path)
-            if used > self.max_bytes:
+            used, entries = self.usage()
+            if used - self._base[0] > self.max_bytes:
                 self.exceeded = self.exceeded or f"more than {self.max_bytes // 1024**2} MiB"
-            elif entries > self.max_files:
+            elif entries - self._base[1] > self.max_files:
                 self.exceeded = self.exceeded or f"more than {self.max_files} files"
             else:
                 continue
-            if self.exceeded:
-                self.on_exceed()
+            self.on_exceed()
 
     def __enter__(self) -> DiskWatch:
+        self._base = self.usage()
         self._thread.start()
         return self
 

@@ -139,15 +139,17 @@ def test_cell_that_ignores_interrupts_times_out(graded):
     assert "error: runaway-stubborn:" in graded["process"].stderr
 
 
-def test_filling_the_working_folder_stops_the_kernel(graded):
-    result = graded["results"]["runaway-disk"]
+@pytest.mark.parametrize("student", ["runaway-disk", "runaway-hidden-disk"])
+def test_filling_the_working_folder_stops_the_kernel(graded, student):
+    result = graded["results"][student]
     assert result["status"] == "disk-limit"
     assert result["error"] == (
-        f"runaway-disk: {graded['assignment']}.ipynb wrote more than "
+        f"{student}: {graded['assignment']}.ipynb wrote more than "
         f"{cohort.DISK_QUOTA_MIB} MiB into its working folder; the kernel was stopped"
     )
-    assert "wrote 320 MiB" not in _autograded_text(graded, "runaway-disk")  # the loop never ended
+    text = _autograded_text(graded, student)
+    assert "wrote 320 MiB" not in text and "kept 80 MiB" not in text  # stopped half-way
     assert sum(c["points"] for c in result["cells"]) == 0
     # The verification's student process filled its own folder too: no restart, no point.
     assert all(not c["verified_passed"] for c in result["cells"])
-    assert "error: runaway-disk:" in graded["process"].stderr
+    assert f"error: {student}:" in graded["process"].stderr

@@ -590,3 +590,52 @@ def test_disk_quota_setting_is_checked(monkeypatch):
             sandbox.workdir_quota_bytes()
     monkeypatch.delenv("CALCML_WORKDIR_QUOTA_MB")
     assert sandbox.workdir_quota_bytes() == 512 * 1024**2
+
+
+def _hold_a_deleted_file(folder: Path) -> subprocess.Popen:
+    """A process that writes 3 MiB into a file it has deleted, and keeps it open."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, time\n"
+            "f = open('held.bin', 'wb'); os.unlink('held.bin')\n"
+            "f.write(os.urandom(3 * 1024**2)); f.flush()\n"
+            "print('held', flush=True); time.sleep(60)\n",
+        ],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+    )
+    assert holder.stdout.readline() == b"held\n"
+    return holder
+
+
+def test_disk_watch_ignores_what_was_there_and_sees_deleted_open_files(tmp_path):
+    (tmp_path / "copied-in.bin").write_bytes(os.urandom(3 * 1024**2))  # before the watch
+    fired = threading.Event()
+    holders: list[subprocess.Popen] = []
+    try:
+        # Without the processes, neither the copied-in file nor a held deleted one counts.
+        with sandbox.DiskWatch(tmp_path, fired.set, max_bytes=2 * 1024**2, interval=0.02):
+            holders.append(_hold_a_deleted_file(tmp_path))
+            assert not fired.wait(0.3)
+        assert sandbox.open_deleted_bytes([holders[0].pid]) >= 3 * 1024**2
+        assert holders[0].pid in sandbox.sandbox_processes(None, os.getpid())
+        # With them, a file deleted but kept open after the watch started counts.
+        started: list[int] = []
+        watch = sandbox.DiskWatch(
+            tmp_path,
+            fired.set,
+            max_bytes=2 * 1024**2,
+            interval=0.02,
+            processes=lambda: sandbox.sandbox_processes(None, started[0]) if started else [],
+        )
+        with watch:
+            holders.append(_hold_a_deleted_file(tmp_path))
+            started.append(holders[-1].pid)
+            assert fired.wait(5)
+        assert watch.exceeded == "more than 2 MiB"
+    finally:
+        for holder in holders:
+            holder.kill()
+            holder.wait()
