@@ -33,6 +33,7 @@ import select
 import signal
 import struct
 import sys
+import threading
 import time
 
 MAX_FRAME = 64 * 1024 * 1024
@@ -277,6 +278,10 @@ class Channel:
         self.broken = False
         self.depth = 0
         self.timer = timer  # student side: arms a time limit around each top-level call
+        # One conversation at a time: student code may call the test's functions from several
+        # threads (a thread pool over f), and each call is a send and its answer, not to be
+        # interleaved with another's. Re-entrant: a call may serve calls made back into it.
+        self.conversation = threading.RLock()
 
     # framing ---------------------------------------------------------------------------------
     def send(self, message: dict) -> None:
@@ -288,9 +293,10 @@ class Channel:
             raise ValueError(f"message of {len(data)} bytes exceeds the {MAX_FRAME}-byte limit")
         view = memoryview(_HEADER.pack(len(data)) + data)
         try:
-            while view:
-                written = os.write(self.fd_out, view)
-                view = view[written:]
+            with self.conversation:
+                while view:
+                    written = os.write(self.fd_out, view)
+                    view = view[written:]
         except (BrokenPipeError, OSError) as error:
             self.broken = True
             raise PeerGone(f"the other process is gone ({error})") from None
@@ -336,14 +342,15 @@ class Channel:
 
     # values ------------------------------------------------------------------------------------
     def export(self, function: object) -> int:
-        key = id(function)
-        if key in self.handle_ids and self.handles.get(self.handle_ids[key]) is function:
-            return self.handle_ids[key]
-        handle = self.next_handle
-        self.next_handle += 1
-        self.handles[handle] = function
-        self.handle_ids[key] = handle
-        return handle
+        with self.conversation:
+            key = id(function)
+            if key in self.handle_ids and self.handles.get(self.handle_ids[key]) is function:
+                return self.handle_ids[key]
+            handle = self.next_handle
+            self.next_handle += 1
+            self.handles[handle] = function
+            self.handle_ids[key] = handle
+            return handle
 
     def encode(self, value: object, depth: int = 0) -> object:
         if depth > MAX_DEPTH:
@@ -554,6 +561,10 @@ class Channel:
     # calls -----------------------------------------------------------------------------------------
     def call(self, target: int | str, args: tuple, kwargs: dict) -> object:
         """Call ``target`` in the other process and return its result (or raise its exception)."""
+        with self.conversation:
+            return self._call(target, args, kwargs)
+
+    def _call(self, target: int | str, args: tuple, kwargs: dict) -> object:
         if self.broken:
             raise RuntimeError("the student process is not answering any more")
         call_id = self.next_call
@@ -904,7 +915,8 @@ def student_main(argv: list[str]) -> None:
     advance(start.get("until"))
     while True:
         try:
-            message = channel.receive()
+            with channel.conversation:  # (not while serving: the call may start threads)
+                message = channel.receive()
         except (PeerGone, ProtocolError):
             break
         if message["op"] == "call":

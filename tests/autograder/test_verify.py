@@ -403,6 +403,21 @@ def test_each_test_sees_the_notebook_as_it_stood_at_that_test(tmp_path):
     assert passed(checks) == set(MINI_TESTS) - {"test_poly_derivative"}
 
 
+def test_answers_may_call_the_tests_functions_from_several_threads(tmp_path):
+    threaded = (
+        "from concurrent.futures import ThreadPoolExecutor\n\n\n"
+        "def central_difference(f, x, h=1e-5):\n"
+        "    with ThreadPoolExecutor(max_workers=4) as pool:\n"
+        "        upper, lower = pool.map(f, [x + h, x - h])\n"
+        "    return (upper - lower) / (2 * h)\n\n\n"
+        "def _columns(f, xs):\n"
+        "    with ThreadPoolExecutor(max_workers=4) as pool:\n"
+        "        return list(pool.map(f, xs))\n"
+    )
+    checks = verify(tmp_path, hostile(replace={"central_difference": threaded}))
+    assert passed(checks) == set(MINI_TESTS), {k: c.message for k, c in checks.items()}
+
+
 def test_the_student_process_sees_none_of_the_graders_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("CALCML_SECRET_TOKEN", "instructor-only-value")
     # The answer is right only when the variable is missing (it is in the grader's process).
@@ -513,6 +528,20 @@ def test_extended_precision_travels_as_double(channels):
     assert back.dtype == np.float64 and back.tolist() == [1.0, 2.0]
     back = caller.call("echo", (np.clongdouble(1 + 2j),), {})
     assert type(back) is np.complex128 and back == 1 + 2j
+
+
+def test_callbacks_from_many_threads_take_turns(channels):
+    from concurrent.futures import ThreadPoolExecutor
+
+    caller, functions = channels
+
+    def fan_out(f):
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return sum(pool.map(f, range(300)))
+
+    functions["fan_out"] = fan_out
+    for _ in range(3):
+        assert caller.call("fan_out", (lambda i: i * i,), {}) == sum(i * i for i in range(300))
 
 
 def test_callables_cross_in_both_directions(channels):
