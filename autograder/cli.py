@@ -139,6 +139,13 @@ def build_parser(load_external: str | None = None) -> argparse.ArgumentParser:
             "and reports/ASSIGNMENT/results/STUDENT.json. Already graded, unchanged submissions "
             "are skipped unless --force. Exit status 1 if some submission could not be graded."
         ),
+        epilog=(
+            "environment: CALCML_SANDBOX=rlimits forces the fallback without bubblewrap; "
+            "CALCML_SANDBOX_USER names its unprivileged user (default nobody); "
+            "CALCML_SANDBOX_ALLOW_ROOT=1 lets it run submissions as root when it cannot switch "
+            "users; CALCML_WORKDIR_QUOTA_MB is the default of --disk-quota; "
+            "CALCML_VERIFY_FORKSERVER=0 starts each verification in a fresh process."
+        ),
     )
     add_grade_arguments(grade)
     grade.set_defaults(handler=run_grade)
