@@ -877,9 +877,17 @@ def student_main(argv: list[str]) -> None:
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
+    class VerificationShell(InteractiveShell):
+        """A shell that takes notebook habits as a kernel does (`%matplotlib inline`, `%pylab`)."""
+
+        kernel = None  # `get_ipython().kernel` exists in a notebook; there is no kernel here
+
+        def enable_gui(self, gui=None):
+            pass  # no event loop, and no figure is ever shown: nothing to switch on
+
     config = Config()
     config.HistoryManager.enabled = False
-    shell = InteractiveShell.instance(config=config)
+    shell = VerificationShell.instance(config=config)
     namespace = shell.user_ns
     channel.resolve_name = lambda name: namespace.get(name) if name in names else None
     done = 0

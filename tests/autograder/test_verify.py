@@ -403,6 +403,23 @@ def test_each_test_sees_the_notebook_as_it_stood_at_that_test(tmp_path):
     assert passed(checks) == set(MINI_TESTS) - {"test_poly_derivative"}
 
 
+def test_notebook_magics_work_as_in_a_kernel(tmp_path):
+    """`%matplotlib inline`, `%pylab`, `%config` and `get_ipython().kernel` at the top of a cell."""
+    student = hostile(
+        prepend=(
+            "%matplotlib inline\n%config InlineBackend.figure_format = 'retina'\nimport math\n",
+            "%pylab inline\nuses_pylab = mean([1.0, 3.0])\n",
+        ),
+    )
+    cell = next(c for c in student.cells if grade_id(c) == "secant_slope")
+    cell.source = (
+        "%matplotlib inline\nimport matplotlib.pyplot as plt\n"
+        "if get_ipython().kernel is not None:\n    pass\n\n" + cell.source
+    )
+    checks = verify(tmp_path, student)
+    assert passed(checks) == set(MINI_TESTS), {k: c.message for k, c in checks.items()}
+
+
 def test_answers_may_call_the_tests_functions_from_several_threads(tmp_path):
     threaded = (
         "from concurrent.futures import ThreadPoolExecutor\n\n\n"
