@@ -276,8 +276,16 @@ class Channel:
         self.deadline: float | None = None  # absolute time.monotonic() limit for answers
         self.generation = 0
         self.broken = False
-        self.depth = 0
         self.timer = timer  # student side: arms a time limit around each top-level call
+        # Per thread: the incoming calls being served (innermost last). An outgoing call names
+        # the innermost as its "parent", so the other side can tell a call nested in one of its
+        # own calls from a new one.
+        self._local = threading.local()
+        # Student side only: new top-level calls that reached a thread other than the main one
+        # (a thread the student left running, waiting for its own answer) wait here for the
+        # main loop instead of being served on that thread.
+        self.route_calls = timer is not None
+        self.pending: list[dict] = []
         # One conversation at a time: student code may call the test's functions from several
         # threads (a thread pool over f), and each call is a send and its answer, not to be
         # interleaved with another's. Re-entrant: a call may serve calls made back into it.
@@ -341,6 +349,12 @@ class Channel:
         return message
 
     # values ------------------------------------------------------------------------------------
+    def _serving(self) -> list:
+        serving = getattr(self._local, "serving", None)
+        if serving is None:
+            serving = self._local.serving = []
+        return serving
+
     def export(self, function: object) -> int:
         with self.conversation:
             key = id(function)
@@ -578,12 +592,19 @@ class Channel:
         }
         if self.deadline is not None:
             message["timeout"] = max(0.0, self.deadline - time.monotonic())
+        serving = self._serving()
+        message["parent"] = serving[-1] if serving else None
         self.send(message)
         while True:
             reply = self.receive()
             op = reply["op"]
-            if op == "call":
+            if op == "call" and (not self.route_calls or reply.get("parent") == call_id):
                 self.serve(reply)
+                continue
+            if self.route_calls and op in ("call", "advance", "shutdown"):
+                # Not part of this call (it reached a thread the student left running): the
+                # main loop takes it, in order, once this call is answered.
+                self.pending.append(reply)
                 continue
             if op not in ("return", "raise") or reply.get("id") != call_id:
                 self.broken = True
@@ -729,9 +750,15 @@ class Channel:
         mutables = self._mutables(args, kwargs)
         snapshots = [self._snapshot(value) for _, value in mutables]
         timeout = message.get("timeout")
-        self.depth += 1
+        serving = self._serving()
+        serving.append(call_id)
         try:
-            if self.timer is not None and self.depth == 1 and isinstance(timeout, (int, float)):
+            if (
+                self.timer is not None
+                and len(serving) == 1
+                and threading.current_thread() is threading.main_thread()
+                and isinstance(timeout, (int, float))
+            ):
                 with self.timer(float(timeout)):
                     result = function(*args, **kwargs)
             else:
@@ -750,7 +777,7 @@ class Channel:
                 "message": _safe_text(error),
             }
         finally:
-            self.depth -= 1
+            serving.pop()
         mutated = []
         for (path, value), before in zip(mutables, snapshots, strict=True):
             try:
@@ -924,7 +951,7 @@ def student_main(argv: list[str]) -> None:
     while True:
         try:
             with channel.conversation:  # (not while serving: the call may start threads)
-                message = channel.receive()
+                message = channel.pending.pop(0) if channel.pending else channel.receive()
         except (PeerGone, ProtocolError):
             break
         if message["op"] == "call":

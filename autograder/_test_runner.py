@@ -202,6 +202,10 @@ class StudentProcess:
                         self.cell_errors[index] = error if isinstance(error, str) else None
                         current = None
                         channel.deadline = time.monotonic() + self.cell_timeout + GRACE_SECONDS
+                    elif op == "call":
+                        # A thread the student left running calls one of the test's functions
+                        # while the cells run: answer it, as the kernel's Python would.
+                        channel.serve(message)
                     elif op == "ready" and isinstance(message.get("names"), dict):
                         self.names_report = message["names"]
                         done = message.get("done")

@@ -435,6 +435,26 @@ def test_answers_may_call_the_tests_functions_from_several_threads(tmp_path):
     assert passed(checks) == set(MINI_TESTS), {k: c.message for k, c in checks.items()}
 
 
+def test_a_thread_left_calling_back_does_not_disturb_later_tests(tmp_path):
+    """A thread that keeps calling the test's function after the answer returned is served in
+    turn; the next calls still reach the student's main thread (where time limits work)."""
+    lingering = (
+        "import threading\nimport time\n\n\n"
+        "def central_difference(f, x, h=1e-5):\n"
+        "    def poke():\n"
+        "        for _ in range(300):\n"
+        "            try:\n"
+        "                f(x)\n"
+        "            except Exception:\n"
+        "                pass\n"
+        "            time.sleep(0.002)\n\n"
+        "    threading.Thread(target=poke, daemon=True).start()\n"
+        "    return (f(x + h) - f(x - h)) / (2 * h)\n"
+    )
+    checks = verify(tmp_path, hostile(replace={"central_difference": lingering}))
+    assert passed(checks) == set(MINI_TESTS), {k: c.message for k, c in checks.items()}
+
+
 def test_the_student_process_sees_none_of_the_graders_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("CALCML_SECRET_TOKEN", "instructor-only-value")
     # The answer is right only when the variable is missing (it is in the grader's process).
