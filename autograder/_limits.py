@@ -12,6 +12,8 @@ Options:
   --cpu N          RLIMIT_CPU in seconds
   --pids-cgroup D  create the cgroup-v1 pids directory D (if needed), set its pids.max to --nproc
                    and move this process into it, so every descendant counts against the limit
+  --memory-cgroup D         create the cgroup-v1 memory directory D, move this process into it
+  --memory-cgroup-limit N   its memory.limit_in_bytes (what RLIMIT_AS misses: shared memory)
   --chdir D        working directory
   --user UID:GID   run the command as this (unprivileged) user and group, no supplementary groups;
                    applied last, after the cgroup, the directory and the limits
@@ -36,11 +38,16 @@ def _die(message: str) -> None:
 
 
 def _join_pids_cgroup(path: str, max_pids: int) -> None:
+    _join_cgroup(path, {"pids.max": max_pids})
+
+
+def _join_cgroup(path: str, settings: dict[str, int]) -> None:
     for _attempt in range(3):
         try:
             os.makedirs(path, exist_ok=True)
-            with open(os.path.join(path, "pids.max"), "w") as handle:
-                handle.write(str(max_pids))
+            for name, value in settings.items():
+                with open(os.path.join(path, name), "w") as handle:
+                    handle.write(str(value))
             with open(os.path.join(path, "cgroup.procs"), "w") as handle:
                 handle.write(str(os.getpid()))
             return
@@ -48,8 +55,8 @@ def _join_pids_cgroup(path: str, max_pids: int) -> None:
             # A sweeper removed the empty directory between mkdir and join: try again.
             continue
         except OSError as error:
-            _die(f"cannot join the pids cgroup {path}: {error}")
-    _die(f"cannot join the pids cgroup {path}: it keeps disappearing")
+            _die(f"cannot join the cgroup {path}: {error}")
+    _die(f"cannot join the cgroup {path}: it keeps disappearing")
 
 
 def main(args: list[str]) -> None:
@@ -64,6 +71,8 @@ def main(args: list[str]) -> None:
     chdir = None
     ignore_sigint = False
     user = None
+    memory_cgroup = None
+    memory_limit = None
     env = dict(os.environ)
     names = {
         "--memory": resource.RLIMIT_AS,
@@ -84,6 +93,12 @@ def main(args: list[str]) -> None:
                 _die(f"option {option} needs an integer, got {value!r}")
         elif option == "--pids-cgroup":
             cgroup = value
+        elif option == "--memory-cgroup":
+            memory_cgroup = value
+        elif option == "--memory-cgroup-limit":
+            if not value.isdigit():
+                _die(f"--memory-cgroup-limit needs an integer, got {value!r}")
+            memory_limit = int(value)
         elif option == "--chdir":
             chdir = value
         elif option == "--user":
@@ -103,6 +118,8 @@ def main(args: list[str]) -> None:
 
     if cgroup is not None:
         _join_pids_cgroup(cgroup, limits.pop(resource.RLIMIT_NPROC, 64))
+    if memory_cgroup is not None:
+        _join_cgroup(memory_cgroup, {"memory.limit_in_bytes": memory_limit or 2 * 1024**3})
     if chdir is not None:
         try:
             os.chdir(chdir)

@@ -49,6 +49,11 @@ FALLBACK_USER = "nobody"
 
 _LIMITS_SCRIPT = Path(__file__).resolve().parent / "_limits.py"
 _PIDS_ROOT = Path("/sys/fs/cgroup/pids")
+# A memory cgroup twin of the pids group (same name) caps what RLIMIT_AS cannot see: System V
+# shared memory a process detached, tmpfs files. Its limit is the memory limit plus this margin,
+# so that an ordinary large allocation still ends in MemoryError, not in the OOM killer.
+_MEMORY_ROOT = Path("/sys/fs/cgroup/memory")
+MEMORY_CGROUP_MARGIN = 512 * 1024**2
 _CGROUP_PREFIX = "calcml-sandbox-"
 
 PRIVATE_TMP_BYTES = 256 * 1024**2
@@ -477,10 +482,18 @@ def _cgroup_available() -> bool:
     return os.geteuid() == 0 and os.access(_PIDS_ROOT / "cgroup.procs", os.W_OK)
 
 
+def _memory_twin(cgroup: str) -> str | None:
+    """The memory cgroup paired with a sandbox's pids cgroup, when that controller is usable."""
+    if not os.access(_MEMORY_ROOT / "cgroup.procs", os.W_OK):
+        return None
+    return str(_MEMORY_ROOT / os.path.basename(cgroup))
+
+
 def _sweep_cgroups() -> None:
     """Remove empty per-sandbox cgroups left by commands run outside :func:`run_sandboxed`."""
     try:
         entries = list(_PIDS_ROOT.glob(_CGROUP_PREFIX + "*"))
+        entries += list(_MEMORY_ROOT.glob(_CGROUP_PREFIX + "*"))
     except OSError:
         return
     now = time.time()
@@ -512,6 +525,13 @@ def _limit_options(
         options += ["--cpu", str(int(limits.cpu_seconds))]
     if cgroup is not None:
         options += ["--pids-cgroup", cgroup]
+        memory = _memory_twin(cgroup)
+        if memory is not None and limits.memory_bytes is not None:
+            options += ["--memory-cgroup", memory]
+            options += [
+                "--memory-cgroup-limit",
+                str(int(limits.memory_bytes) + MEMORY_CGROUP_MARGIN),
+            ]
     return options
 
 
@@ -652,6 +672,17 @@ def _kill_cgroup(cgroup: str | None) -> None:
         os.rmdir(cgroup)
     except OSError:
         pass
+    memory = _memory_twin(cgroup)
+    if memory is not None:
+        # Empty once its processes are gone (their exit may lag the kill a little).
+        for _attempt in range(100):
+            try:
+                os.rmdir(memory)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.01)
 
 
 def tree_usage(path: str | os.PathLike) -> tuple[int, int]:

@@ -639,3 +639,35 @@ def test_disk_watch_ignores_what_was_there_and_sees_deleted_open_files(tmp_path)
         for holder in holders:
             holder.kill()
             holder.wait()
+
+
+SYSV_SHM_HOG = """
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+libc.shmdt.argtypes = [ctypes.c_void_p]
+for held in range(1, 5):
+    segment = libc.shmget(0, 1024**3, 0o1000 | 0o600)  # IPC_CREAT
+    if segment < 0:
+        print("shmget failed"); break
+    address = libc.shmat(segment, None, 0)
+    ctypes.memset(address, 1, 1024**3)
+    libc.shmdt(ctypes.c_void_p(address))  # detached: no longer in the address space
+    print("held GiB:", held, flush=True)
+"""
+
+
+def test_detached_shared_memory_counts_against_the_memory_limit(course):
+    """RLIMIT_AS does not see System V segments a process detached; the memory cgroup does."""
+    groups = sandbox._MEMORY_ROOT.glob(sandbox._CGROUP_PREFIX + "*")
+    before = set(groups) if sandbox._MEMORY_ROOT.is_dir() else set()
+    result = run_python(SYSV_SHM_HOG, course["workdir"], limits=Limits(memory_bytes=1024**3))
+    held = result.stdout.decode().split()
+    if not sandbox._cgroup_available():
+        return  # no cgroups for this user: nothing caps it (documented)
+    # 1 GiB limit + 512 MiB margin: the second GiB is never completed.
+    assert "held GiB: 2" not in result.stdout.decode(), held
+    assert result.returncode != 0
+    # Its memory group is gone with it (older ones may be swept meanwhile: never new ones).
+    assert set(sandbox._MEMORY_ROOT.glob(sandbox._CGROUP_PREFIX + "*")) <= before
