@@ -420,25 +420,18 @@ def test_notebook_magics_work_as_in_a_kernel(tmp_path):
     assert passed(checks) == set(MINI_TESTS), {k: c.message for k, c in checks.items()}
 
 
-def test_answers_may_call_the_tests_functions_from_several_threads(tmp_path):
-    threaded = (
+# A thread pool over the test's function; and a thread left calling it after the answer
+# returned, which must be served in turn while later calls still reach the student's main thread
+# (where time limits work).
+THREADED_ANSWERS = {
+    "thread-pool": (
         "from concurrent.futures import ThreadPoolExecutor\n\n\n"
         "def central_difference(f, x, h=1e-5):\n"
         "    with ThreadPoolExecutor(max_workers=4) as pool:\n"
         "        upper, lower = pool.map(f, [x + h, x - h])\n"
-        "    return (upper - lower) / (2 * h)\n\n\n"
-        "def _columns(f, xs):\n"
-        "    with ThreadPoolExecutor(max_workers=4) as pool:\n"
-        "        return list(pool.map(f, xs))\n"
-    )
-    checks = verify(tmp_path, hostile(replace={"central_difference": threaded}))
-    assert passed(checks) == set(MINI_TESTS), {k: c.message for k, c in checks.items()}
-
-
-def test_a_thread_left_calling_back_does_not_disturb_later_tests(tmp_path):
-    """A thread that keeps calling the test's function after the answer returned is served in
-    turn; the next calls still reach the student's main thread (where time limits work)."""
-    lingering = (
+        "    return (upper - lower) / (2 * h)\n"
+    ),
+    "lingering-thread": (
         "import threading\nimport time\n\n\n"
         "def central_difference(f, x, h=1e-5):\n"
         "    def poke():\n"
@@ -450,8 +443,14 @@ def test_a_thread_left_calling_back_does_not_disturb_later_tests(tmp_path):
         "            time.sleep(0.002)\n\n"
         "    threading.Thread(target=poke, daemon=True).start()\n"
         "    return (f(x + h) - f(x - h)) / (2 * h)\n"
-    )
-    checks = verify(tmp_path, hostile(replace={"central_difference": lingering}))
+    ),
+}
+
+
+@pytest.mark.parametrize("style", sorted(THREADED_ANSWERS))
+def test_answers_may_call_the_tests_functions_from_other_threads(tmp_path, style):
+    student = hostile(replace={"central_difference": THREADED_ANSWERS[style]})
+    checks = verify(tmp_path, student)
     assert passed(checks) == set(MINI_TESTS), {k: c.message for k, c in checks.items()}
 
 
