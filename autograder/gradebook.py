@@ -134,6 +134,19 @@ def zero_missing_notebooks(
     gb.db.commit()
 
 
+def _bind(preprocessor, resources: dict) -> None:
+    """Point one of the Shared* preprocessors at this notebook and at the run's open gradebook.
+
+    (nbgrader's own ``preprocess`` reads these ids from ``resources`` and opens a gradebook.)
+    """
+    info = resources["nbgrader"]
+    preprocessor.notebook_id = info["notebook"]
+    preprocessor.assignment_id = info["assignment"]
+    preprocessor.student_id = info["student"]
+    preprocessor.db_url = info["db_url"]
+    preprocessor.gradebook = preprocessor.shared
+
+
 class SharedOverwriteCells(OverwriteCells):
     """nbgrader's ``OverwriteCells`` (restores the trusted cells) reading an already open gradebook.
 
@@ -144,11 +157,7 @@ class SharedOverwriteCells(OverwriteCells):
     shared: Gradebook | None = None
 
     def preprocess(self, nb: NotebookNode, resources: dict):
-        info = resources["nbgrader"]
-        self.notebook_id = info["notebook"]
-        self.assignment_id = info["assignment"]
-        self.db_url = info["db_url"]
-        self.gradebook = self.shared
+        _bind(self, resources)
         try:
             nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)
             if self.add_missing_cells:
@@ -165,12 +174,7 @@ class SharedSaveAutoGrades(SaveAutoGrades):
     shared: Gradebook | None = None
 
     def preprocess(self, nb: NotebookNode, resources: dict):
-        info = resources["nbgrader"]
-        self.notebook_id = info["notebook"]
-        self.assignment_id = info["assignment"]
-        self.student_id = info["student"]
-        self.db_url = info["db_url"]
-        self.gradebook = self.shared
+        _bind(self, resources)
         return NbGraderPreprocessor.preprocess(self, nb, resources)
 
 
@@ -180,13 +184,9 @@ class SharedAssignLatePenalties(AssignLatePenalties):
     shared: Gradebook | None = None
 
     def preprocess(self, nb: NotebookNode, resources: dict):
-        info = resources["nbgrader"]
-        self.notebook_id = info["notebook"]
-        self.assignment_id = info["assignment"]
-        self.student_id = info["student"]
-        self.db_url = info["db_url"]
+        _bind(self, resources)
         self.init_plugin()
-        gb = self.gradebook = self.shared
+        gb = self.gradebook
         assignment = gb.find_submission(self.assignment_id, self.student_id)
         notebook = gb.find_submission_notebook(
             self.notebook_id, self.assignment_id, self.student_id

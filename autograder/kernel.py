@@ -36,11 +36,6 @@ from autograder.sandbox import (
 KERNEL_LAUNCHER = Path(__file__).resolve().parent / "_kernel_launcher.py"
 
 
-def kernel_env(workdir: Path) -> dict[str, str]:
-    """A small environment for the kernel: nothing of the instructor's environment leaks in."""
-    return submission_env(workdir)
-
-
 class SandboxedKernelManager(AsyncKernelManager):
     """An ipykernel launched through :func:`autograder.sandbox.sandbox_command`."""
 
@@ -105,7 +100,7 @@ class SandboxedKernel:
         self.started_at = time.monotonic()
         run_sync(km.start_kernel)(
             extra_arguments=list(extra_arguments or []),
-            env=kernel_env(self.workdir),
+            env=submission_env(self.workdir),
             cwd=str(self.workdir),
             # The kernel's own console chatter is not the grader's output.
             stdin=subprocess.DEVNULL,

@@ -7,13 +7,12 @@ reproduces the committed files byte for byte, and the release holds no solution 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import calcml_assignment_harness as harness  # loaded by conftest.py
 import nbformat
 import pytest
 
@@ -30,19 +29,6 @@ MARKERS = (
     "### BEGIN HIDDEN TESTS",
     "### END HIDDEN TESTS",
 )
-
-
-def _load_harness():
-    name = "_calcml_assignment_harness"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, HERE / "harness.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-harness = _load_harness()
 
 
 def _selected(session) -> list[str]:

@@ -6,11 +6,10 @@ assignments are graded once per session, concurrently, one autograde call per as
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
+import calcml_assignment_harness as harness  # loaded by conftest.py
 import nbformat
 import pytest
 
@@ -18,18 +17,6 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 pytestmark = [pytest.mark.nbgrader, pytest.mark.slow]
 
-
-def _load_harness():
-    name = "_calcml_assignment_harness"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, HERE / "harness.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-harness = _load_harness()
 
 SPECS = {}
 BROKEN = {}  # variants file name -> why it could not be loaded
