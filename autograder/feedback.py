@@ -213,9 +213,16 @@ def notebook_name(course_dir: Path, assignment: str, student: str) -> str:
 
 
 def write_feedback(
-    course_dir: Path, assignment: str, students: list[str] | None = None
+    course_dir: Path,
+    assignment: str,
+    students: list[str] | None = None,
+    errors: list[str] | None = None,
 ) -> list[Path]:
-    """Write the feedback page of every graded student (or of ``students``); return the paths."""
+    """Write the feedback page of every graded student (or of ``students``); return the paths.
+
+    A result that cannot get a page (its student id is no usable folder name) is reported in
+    ``errors`` and the others are written; without an ``errors`` list it raises ResultsError.
+    """
     course_dir = Path(course_dir)
     results = load_results(course_dir, assignment)
     if students:
@@ -232,7 +239,11 @@ def write_feedback(
     for result in results:
         student = str(result["student"])
         if not re.fullmatch(r"[A-Za-z0-9_.@+-]+", student) or student.startswith("."):
-            raise ResultsError(f"result for student {student!r}: not a usable folder name")
+            problem = f"{student}: no feedback page, the student id is not a usable folder name"
+            if errors is None:
+                raise ResultsError(problem)
+            errors.append(problem)
+            continue
         submitted = course_dir / "submitted" / student / assignment
         answers = student_answers(submitted / f"{notebook}.ipynb")
         out_dir = course_dir / "feedback" / student / assignment
@@ -257,10 +268,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     course_dir = Path(getattr(args, "course_dir", None) or ".")
+    errors: list[str] = []
     try:
-        pages = write_feedback(course_dir, args.assignment, getattr(args, "students", None))
+        pages = write_feedback(
+            course_dir, args.assignment, getattr(args, "students", None), errors=errors
+        )
     except ResultsError as exc:
         print(f"feedback: error: {exc}", file=sys.stderr)
         return 1
+    for problem in errors:
+        print(f"feedback: error: {problem}", file=sys.stderr)
     print(f"feedback: wrote {len(pages)} page(s) under {course_dir / 'feedback'}")
-    return 0
+    return 1 if errors else 0

@@ -207,3 +207,18 @@ def test_nbgrader_release_feedback_hands_out_the_pages(tmp_path, jupyter_env):
         assert (released / name).read_text() == page.read_text(), (
             f"{student}'s feedback was not released"
         )
+
+
+def test_a_result_with_an_unusable_student_id_is_skipped_and_the_rest_written(tmp_path, capsys):
+    """The grader reports a non-UTF-8 student folder under an escaped id (caf\\udce9-student):
+    no feedback folder can carry that name, but everyone else still gets a page."""
+    build_course(tmp_path)
+    odd = result("caf\\udce9-student", False, "")
+    odd.update(status="broken-notebook", cells=[], score=0.0, error="not a usable student id")
+    results = tmp_path / "reports" / ASSIGNMENT / "results"
+    (results / "caf-odd.json").write_text(json.dumps(odd))
+    assert main(["--course-dir", str(tmp_path), "feedback", ASSIGNMENT]) == 1
+    err = capsys.readouterr().err
+    assert "feedback: error: caf\\udce9-student: no feedback page" in err
+    written = sorted(p.name for p in (tmp_path / "feedback").iterdir())
+    assert written == ["alice", "bob", "carol"]
