@@ -1,6 +1,9 @@
 # Calculus for Machine Learning: the one entry point. `make help` lists the targets.
 SHELL := /bin/bash
 VENV ?= .venv
+# The venv's interpreter must be executable by every account that runs the course (a class on a
+# server: each student's Lab). Debian's /usr/bin/python3 is; a pyenv shim under /root is not.
+BASE_PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 PY := $(VENV)/bin/python
 JUPYTER := $(VENV)/bin/jupyter
 STAMP := $(VENV)/.installed-stamp
@@ -15,7 +18,7 @@ help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-16s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
+	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
