@@ -1,11 +1,12 @@
 """Run untrusted submission code in a sandbox.
 
 With bubblewrap (``bwrap``) the command sees a private file system made of read-only system
-libraries, the Python environment, the installed ``calcml`` package, a private ``/tmp`` and a
-writable working directory; the rest of the course tree (``source/``, other students' work, the
-gradebook, ``nbgrader_config.py``, ``autograder/``) and the user's home do not exist for it. It has
-no network, lives in its own PID namespace (every process it starts dies with it) and runs under
-resource limits applied by :mod:`autograder._limits`.
+libraries, the Python environment, a private ``/tmp`` and a writable working directory; the course
+tree (``source/``, other students' work, the gradebook, ``nbgrader_config.py``, ``autograder/``,
+and the teaching package ``calcml``, whose chapter helpers would hand a submission ready-made
+answers) and the user's home do not exist for it. It has no network, lives in its own PID
+namespace (every process it starts dies with it) and runs under resource limits applied by
+:mod:`autograder._limits`.
 
 Without bubblewrap only the resource limits, the working directory and a scratch HOME/TMPDIR are
 applied, and a loud note says so. Force that path with ``isolation="rlimits"`` or the environment
@@ -24,7 +25,6 @@ writable), which also lets :func:`run_sandboxed` kill every process that escaped
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pwd
 import shutil
@@ -380,13 +380,6 @@ def _python_paths() -> list[str]:
     return paths
 
 
-def _calcml_dir() -> str | None:
-    spec = importlib.util.find_spec("calcml")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return os.path.realpath(list(spec.submodule_search_locations)[0])
-
-
 def _dedupe(paths: list[str]) -> list[str]:
     """Drop duplicates and paths already inside another entry, keeping order."""
     result: list[str] = []
@@ -430,11 +423,7 @@ def _bwrap_args(
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--size", str(PRIVATE_SHM_BYTES), "--tmpfs", "/dev/shm"]
     args += ["--size", str(PRIVATE_TMP_BYTES), "--tmpfs", "/tmp"]
-    ro = _python_paths()
-    calcml = _calcml_dir()
-    if calcml:
-        ro.append(calcml)
-    ro += [os.fspath(p) for p in readonly]
+    ro = _python_paths() + [os.fspath(p) for p in readonly]
     for path in _dedupe(ro):
         args += ["--ro-bind", path, path]
     for path in [os.fspath(p) for p in writable] + [workdir]:

@@ -48,26 +48,26 @@ def relu_derivative(x):
 # -- difference quotients ---------------------------------------------------------------------
 
 
-def secant_slope(f: Callable, a: float, h: float) -> float:
+def _secant_slope(f: Callable, a: float, h: float) -> float:
     """(f(a + h) − f(a)) / h."""
     if h == 0:
         raise ValueError("the step h must not be 0")
     return float((f(a + h) - f(a)) / h)
 
 
-def forward_difference(f: Callable, x, h):
+def _forward_difference(f: Callable, x, h):
     """(f(x + h) − f(x)) / h; error O(h)."""
     return (f(x + h) - f(x)) / h
 
 
-def central_difference(f: Callable, x, h):
+def _central_difference(f: Callable, x, h):
     """(f(x + h) − f(x − h)) / (2h); error O(h²)."""
     return (f(x + h) - f(x - h)) / (2 * h)
 
 
 def secant_slope_rows(f: Callable, a: float, steps: Sequence[float]) -> list[tuple[float, float]]:
     """``(h, secant slope)`` for each step: the table of the chapter."""
-    return [(float(h), secant_slope(f, a, h)) for h in steps]
+    return [(float(h), _secant_slope(f, a, h)) for h in steps]
 
 
 def difference_errors(
@@ -76,8 +76,8 @@ def difference_errors(
     """Absolute errors of the forward and central differences against the exact ``df(x)``."""
     steps = np.asarray(steps, dtype=float)
     exact = df(x)
-    forward = np.array([abs(forward_difference(f, x, h) - exact) for h in steps])
-    central = np.array([abs(central_difference(f, x, h) - exact) for h in steps])
+    forward = np.array([abs(_forward_difference(f, x, h) - exact) for h in steps])
+    central = np.array([abs(_central_difference(f, x, h) - exact) for h in steps])
     return forward, central
 
 
@@ -186,7 +186,7 @@ def secant_family_figure(a: float = 1.0, steps=(1.5, 1.0, 0.5, 0.2)):
     ax.plot(xs, xs**2, color=COLORS["curve"], lw=2.2, label="f(x) = x²")
     greys = np.linspace(0.75, 0.3, len(steps))
     for h, grey in zip(steps, greys, strict=True):
-        slope = secant_slope(np.square, a, h)
+        slope = _secant_slope(np.square, a, h)
         ax.plot(
             xs,
             a * a + slope * (xs - a),

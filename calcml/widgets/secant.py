@@ -101,7 +101,7 @@ FUNCTIONS: dict[str, DemoFunction] = {
 }
 
 
-def secant_slope(f: Callable, a: float, h: float) -> float:
+def _secant_slope(f: Callable, a: float, h: float) -> float:
     """(f(a + h) - f(a)) / h, evaluated in floating point as a learner would."""
     if h == 0:
         raise ValueError("the step h must not be 0: the secant needs two distinct points")
@@ -119,7 +119,7 @@ def secant_table(function: str, a: float, steps=None) -> list[tuple[float, float
     exact = spec.derivative(a)
     rows = []
     for h in steps:
-        slope = secant_slope(spec.f, a, h)
+        slope = _secant_slope(spec.f, a, h)
         rows.append((float(h), slope, None if exact is None else abs(slope - exact)))
     return rows
 
@@ -274,7 +274,7 @@ class SecantExplorer(FigureApp):
             self.ax.set_ylim(*ylim)
             self._ylim = ylim
             full = True
-        self.secant_slope = secant_slope(spec.f, a, h)
+        self.secant_slope = _secant_slope(spec.f, a, h)
         self.exact_slope = spec.exact_secant_slope(a, h)
         self.tangent_slope = spec.derivative(a)
         self.left_slope, self.right_slope = spec.one_sided(a)
@@ -365,7 +365,7 @@ class SecantExplorer(FigureApp):
         left, right = spec.one_sided(a)
         target = right if h > 0 else left
         exact = spec.exact_secant_slope(a, h)
-        truncation, rounding = abs(exact - target), abs(secant_slope(spec.f, a, h) - exact)
+        truncation, rounding = abs(exact - target), abs(_secant_slope(spec.f, a, h) - exact)
         if max(truncation, rounding) <= 1e-14 * max(1.0, abs(target)):
             return "neither"
         return "rounding" if rounding > truncation else "curve"

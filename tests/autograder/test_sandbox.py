@@ -185,7 +185,11 @@ ESCAPE = """
         report["import-autograder"] = "ok"
     except ImportError:
         report["import-autograder"] = "ImportError"
-    import calcml  # noqa: F401
+    try:
+        from calcml.plots import derivatives  # noqa: F401
+        report["import-calcml"] = "ok"
+    except ImportError:
+        report["import-calcml"] = "ImportError"
     print(json.dumps(report))
 """
 
@@ -208,6 +212,8 @@ def test_course_tree_is_invisible_and_workdir_is_writable(course):
     assert report["list:submitted/s02"] == "FileNotFoundError"
     assert report["list:"] == ["autograded"]
     assert report["import-autograder"] == "ImportError"
+    # The teaching package's chapter helpers would hand a submission ready-made answers.
+    assert report["import-calcml"] == "ImportError"
     assert (course["workdir"] / "answer.txt").read_text() == "written inside"
     after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and p.name != "answer.txt"}
     assert after == before

@@ -25,7 +25,7 @@ def test_the_notebook_uses_the_functions_these_tests_check(chapter_code):
     for name in [
         "d.gradient_step(d.toy_loss_grad",
         "d.toy_loss(",
-        "d.secant_slope(np.square, 1.0",
+        "d.secant_slope_rows(np.square, 1.0",
         "d.difference_errors(",
         "d.error_order(",
         "d.sigmoid_derivative(",
@@ -50,7 +50,7 @@ def test_toy_loss_gradient_is_the_derivative_of_the_loss():
     for value in [-2.0, 0.0, 3.0, 5.0, 7.5]:
         assert d.toy_loss_grad(value) == pytest.approx(float(symbolic.subs(w, value)))
         assert d.toy_loss_grad(value) == pytest.approx(
-            d.central_difference(d.toy_loss, value, 1e-5), abs=1e-6
+            d._central_difference(d.toy_loss, value, 1e-5), abs=1e-6
         )
 
 
@@ -71,7 +71,7 @@ def test_secant_slopes_of_square_at_one_approach_two_with_gap_h():
     left = d.secant_slope_rows(np.square, 1.0, [-s for s in steps])
     assert all(slope < 2.0 for _, slope in left)
     with pytest.raises(ValueError, match="must not be 0"):
-        d.secant_slope(np.square, 1.0, 0.0)
+        d._secant_slope(np.square, 1.0, 0.0)
 
 
 def test_forward_difference_is_first_order_and_central_second_order():
@@ -90,7 +90,7 @@ def test_round_off_makes_tiny_steps_worse():
 
 def test_sigmoid_derivative_identity_and_its_maximum():
     xs = np.linspace(-8, 8, 161)
-    numeric = d.central_difference(d.sigmoid, xs, 1e-5)
+    numeric = d._central_difference(d.sigmoid, xs, 1e-5)
     assert np.allclose(d.sigmoid_derivative(xs), numeric, atol=1e-9)
     assert d.sigmoid_derivative(0.0) == pytest.approx(0.25)
     assert d.sigmoid_derivative(xs).max() == pytest.approx(0.25)
@@ -106,9 +106,9 @@ def test_sigmoid_is_stable_for_huge_inputs():
 
 def test_tanh_and_relu_derivatives():
     xs = np.linspace(-3, 3, 61)
-    assert np.allclose(d.tanh_derivative(xs), d.central_difference(np.tanh, xs, 1e-5), atol=1e-9)
+    assert np.allclose(d.tanh_derivative(xs), d._central_difference(np.tanh, xs, 1e-5), atol=1e-9)
     away = xs[np.abs(xs) > 0.01]
-    assert np.allclose(d.relu_derivative(away), d.central_difference(d.relu, away, 1e-5))
+    assert np.allclose(d.relu_derivative(away), d._central_difference(d.relu, away, 1e-5))
     assert d.relu_derivative(np.array([0.0])).tolist() == [0.0]  # the library convention
 
 
@@ -125,10 +125,10 @@ def test_equal_drop_stretches_differ_in_slope():
 
 def test_one_sided_secant_slopes_at_the_three_failures():
     for s in (1e-2, 1e-6):
-        assert d.secant_slope(np.abs, 0.0, s) == 1.0
-        assert d.secant_slope(np.abs, 0.0, -s) == -1.0
-    cusp = [d.secant_slope(lambda t: np.cbrt(t) ** 2, 0.0, s) for s in (1e-2, 1e-4, 1e-6)]
-    vertical = [d.secant_slope(np.cbrt, 0.0, -s) for s in (1e-2, 1e-4, 1e-6)]
+        assert d._secant_slope(np.abs, 0.0, s) == 1.0
+        assert d._secant_slope(np.abs, 0.0, -s) == -1.0
+    cusp = [d._secant_slope(lambda t: np.cbrt(t) ** 2, 0.0, s) for s in (1e-2, 1e-4, 1e-6)]
+    vertical = [d._secant_slope(np.cbrt, 0.0, -s) for s in (1e-2, 1e-4, 1e-6)]
     assert cusp == sorted(cusp) and cusp[-1] > 50
     assert vertical == sorted(vertical) and vertical[-1] > 1000
 
@@ -164,8 +164,8 @@ def test_leading_error_terms_of_forward_and_central_differences():
     """The chapter states forward error ≈ (h/2) f″(x) and central error ≈ (h²/6) f‴(x)."""
     x = 1.0
     for h in (1e-2, 1e-3):
-        forward = d.forward_difference(np.sin, x, h) - np.cos(x)
-        central = d.central_difference(np.sin, x, h) - np.cos(x)
+        forward = d._forward_difference(np.sin, x, h) - np.cos(x)
+        central = d._central_difference(np.sin, x, h) - np.cos(x)
         assert forward == pytest.approx(h / 2 * -np.sin(x), rel=1e-2)
         assert central == pytest.approx(h**2 / 6 * -np.cos(x), rel=1e-2)
 
