@@ -1,0 +1,168 @@
+"""Figures for chapter 6 (the chain rule and backpropagation).
+
+The graph drawing is shared by the static figures and the graph-stepper widget, and the fit /
+loss-curve drawing by the static figure and the tiny-network trainer, so that a picture in the
+text and the same picture in a widget can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from calcml.autodiff import Graph
+from calcml.figures import COLORS, label_axes, new_figure
+
+GRAPH_SIZE = (9.6, 4.0)
+BOX = dict(boxstyle="round,pad=0.35", fc="white", ec="0.35", lw=1.0)
+EDGE_BOX = dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85)
+CURRENT_BOX = dict(boxstyle="round,pad=0.35", fc="#FFF3C4", ec=COLORS["secant"], lw=2.2)
+
+
+def _fmt(value: float) -> str:
+    text = f"{value:.4g}"
+    return "0" if text == "-0" else text.replace("-", "−")  # a typographic minus
+
+
+def draw_graph(
+    ax,
+    graph: Graph,
+    values: Mapping[str, float],
+    adjoints: Mapping[str, float],
+    local: Mapping[tuple[str, str], float],
+    shown_values: set[str],
+    shown_adjoints: set[str],
+    current: str | None = None,
+) -> None:
+    """Draw the graph: each node with its operation, its value (once computed) and its adjoint
+    (once the backward pass reached it); each edge with its local derivative once the backward
+    pass has used it. The node being computed now is highlighted."""
+    ax.clear()
+    pos = graph.positions
+    xs = [p[0] for p in pos.values()]
+    ys = [p[1] for p in pos.values()]
+    ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
+    ax.set_ylim(min(ys) - 0.6, max(ys) + 0.6)
+    ax.axis("off")
+    for node in graph.nodes:
+        for parent in node.parents:
+            (x0, y0), (x1, y1) = pos[parent], pos[node.name]
+            used = parent in shown_adjoints  # the edge's derivative went into parent's adjoint
+            ax.annotate(
+                "",
+                xy=(x1, y1),
+                xytext=(x0, y0),
+                arrowprops=dict(
+                    arrowstyle="-|>",
+                    color=COLORS["curve"] if used else COLORS["muted"],
+                    lw=1.6 if used else 1.0,
+                    shrinkA=26,
+                    shrinkB=30,
+                ),
+            )
+            if used:
+                i = node.parents.index(parent)
+                ax.text(
+                    0.5 * (x0 + x1),
+                    0.5 * (y0 + y1) + 0.08,
+                    f"{node.local_text[i]}\n= {_fmt(local[(parent, node.name)])}",
+                    ha="center",
+                    va="bottom",
+                    fontsize=7,
+                    color=COLORS["curve"],
+                    bbox=dict(EDGE_BOX),
+                    zorder=2,
+                )
+    for node in graph.nodes:
+        lines = [node.label]
+        if node.name in shown_values:
+            lines.append(f"value {_fmt(values[node.name])}")
+        if node.name in shown_adjoints:
+            lines.append(f"∂{graph.output}/∂{node.name} = {_fmt(adjoints[node.name])}")
+        x, y = pos[node.name]
+        ax.text(
+            x,
+            y,
+            "\n".join(lines),
+            ha="center",
+            va="center",
+            fontsize=8,
+            bbox=dict(CURRENT_BOX if node.name == current else BOX),
+            zorder=3,
+        )
+
+
+def graph_figure(graph: Graph, backward: bool = True, title: str = ""):
+    """The graph after the forward pass, and (``backward=True``) after the backward pass too."""
+    values = graph.forward()
+    adjoints = graph.backward(values)
+    local = graph.local_derivatives(values)
+    names = {n.name for n in graph.nodes}
+    fig = new_figure(*GRAPH_SIZE)
+    ax = fig.axes[0]
+    draw_graph(ax, graph, values, adjoints, local, names, names if backward else set())
+    ax.set_title(title or graph.title)
+    return fig
+
+
+def chain_rule_convergence_figure(steps: Sequence[float], errors: Sequence[float], title: str):
+    """Log-log plot: the error of the product of two difference quotients against the step h."""
+    fig = new_figure(5.2, 3.4)
+    ax = fig.axes[0]
+    ax.loglog(steps, errors, "o-", color=COLORS["curve"], label="|Δy/Δu · Δu/Δx − exact|")
+    ref = np.asarray(steps) * errors[0] / steps[0]
+    ax.loglog(steps, ref, "--", color=COLORS["muted"], label="slope 1 (error ∝ h)")
+    label_axes(ax, title, "step h", "error")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def cost_figure(weights: Sequence[int], costs: Mapping[str, Sequence[float]], title: str):
+    """Log-log: multiply-adds for the whole gradient against the number of weights, per method."""
+    fig = new_figure(5.6, 3.6)
+    ax = fig.axes[0]
+    styles = [("o-", COLORS["secant"]), ("s-", COLORS["curve"]), ("^--", COLORS["muted"])]
+    for (label, values), (marker, color) in zip(costs.items(), styles, strict=False):
+        ax.loglog(weights, values, marker, color=color, label=label)
+    label_axes(ax, title, "number of weights p", "multiply-adds (counted)")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def draw_fit(ax_fit, ax_loss, x, y, grid, prediction, losses, step: int) -> None:
+    """Left: the data and the network's curve after ``step`` steps. Right: the loss curve so far."""
+    ax_fit.clear()
+    ax_loss.clear()
+    ax_fit.plot(x, y, "o", color=COLORS["point"], ms=4, label="training data")
+    ax_fit.plot(grid, prediction, "-", color=COLORS["curve"], lw=2.2, label="network")
+    label_axes(ax_fit, f"Fit after {step} steps", "input x", "output ŷ")
+    ax_fit.set_ylim(np.min(y) - 0.8, np.max(y) + 0.8)
+    ax_fit.legend(loc="lower right", fontsize=8)
+    losses = np.asarray(losses, dtype=float)
+    shown = losses[: step + 1]
+    finite = shown[np.isfinite(shown)]
+    ax_loss.plot(np.arange(shown.size), np.clip(shown, 1e-12, 1e12), color=COLORS["secant"], lw=1.8)
+    ax_loss.set_yscale("log")
+    ax_loss.set_xlim(0, max(1, losses.size - 1))
+    if finite.size:
+        ax_loss.set_ylim(max(finite.min(), 1e-12) / 2, max(finite.max(), 1e-11) * 2)
+    label_axes(ax_loss, "Training loss (MSE)", "step", "loss (log scale)")
+
+
+def fit_figure(x, y, grid, prediction, losses, step: int):
+    fig = new_figure(8.4, 3.4, ncols=2)
+    draw_fit(*fig.axes, x, y, grid, prediction, losses, step)
+    return fig
+
+
+def gradient_norms_figure(norms: Mapping[str, Sequence[float]], title: str):
+    """Semi-log: the length of a vector pushed through k layer Jacobians, for several weight scales."""
+    fig = new_figure(5.6, 3.6)
+    ax = fig.axes[0]
+    colors = [COLORS["secant"], COLORS["curve"], COLORS["tangent"], COLORS["accent"]]
+    for (label, values), color in zip(norms.items(), colors, strict=False):
+        ax.semilogy(np.arange(1, len(values) + 1), values, "-", color=color, lw=2, label=label)
+    label_axes(ax, title, "number of layers k", "‖J_k ⋯ J_1 v‖")
+    ax.legend(fontsize=8)
+    return fig
