@@ -156,7 +156,13 @@ def two_paths_graph(x: float = 0.5, y: float = 2.0) -> Graph:
         Node("f", "f = p + s", ("p", "s"), lambda p, s: p + s,
              (lambda p, s: 1.0, lambda p, s: 1.0), ("∂f/∂p = 1", "∂f/∂s = 1")),
     ]  # fmt: skip
-    positions = {"x": (0.0, 2.0), "y": (0.0, 0.0), "p": (2.5, 0.6), "s": (2.5, 2.8), "f": (5.0, 1.7)}
+    positions = {
+        "x": (0.0, 2.0),
+        "y": (0.0, 0.0),
+        "p": (2.5, 0.6),
+        "s": (2.5, 2.8),
+        "f": (5.0, 1.7),
+    }
     return Graph(nodes, {"x": x, "y": y}, positions, "two paths from x to f")
 
 

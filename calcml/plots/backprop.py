@@ -130,29 +130,48 @@ def cost_figure(weights: Sequence[int], costs: Mapping[str, Sequence[float]], ti
     return fig
 
 
-def draw_fit(ax_fit, ax_loss, x, y, grid, prediction, losses, step: int) -> None:
-    """Left: the data and the network's curve after ``step`` steps. Right: the loss curve so far."""
-    ax_fit.clear()
-    ax_loss.clear()
+LOSS_RANGE = (1e-4, 1e2)
+
+
+def setup_fit_axes(ax_fit, ax_loss, x, y, max_steps: int):
+    """Static parts of the fit / loss-curve picture; returns the artists that change with the step.
+
+    The limits are fixed (the loss axis spans ``LOSS_RANGE`` on a log scale), so a diverging run
+    is drawn clipped at the edge instead of rescaling the axes."""
     ax_fit.plot(x, y, "o", color=COLORS["point"], ms=4, label="training data")
-    ax_fit.plot(grid, prediction, "-", color=COLORS["curve"], lw=2.2, label="network")
-    label_axes(ax_fit, f"Fit after {step} steps", "input x", "output ŷ")
-    ax_fit.set_ylim(np.min(y) - 0.8, np.max(y) + 0.8)
+    (curve,) = ax_fit.plot([], [], "-", color=COLORS["curve"], lw=2.2, label="network")
+    label_axes(ax_fit, "Data and the network's fit", "input x", "output ŷ")
+    low, high = float(np.min(y)) - 0.8, float(np.max(y)) + 0.8
+    ax_fit.set_xlim(float(np.min(x)) - 0.3, float(np.max(x)) + 0.3)
+    ax_fit.set_ylim(low, high)
     ax_fit.legend(loc="lower right", fontsize=8)
-    losses = np.asarray(losses, dtype=float)
-    shown = losses[: step + 1]
-    finite = shown[np.isfinite(shown)]
-    ax_loss.plot(np.arange(shown.size), np.clip(shown, 1e-12, 1e12), color=COLORS["secant"], lw=1.8)
+    step_text = ax_fit.text(0.03, 0.95, "", transform=ax_fit.transAxes, va="top", fontsize=9)
+    (loss_line,) = ax_loss.plot([], [], color=COLORS["secant"], lw=1.8, label="loss so far")
+    (marker,) = ax_loss.plot([], [], "o", color=COLORS["secant"], ms=6)
     ax_loss.set_yscale("log")
-    ax_loss.set_xlim(0, max(1, losses.size - 1))
-    if finite.size:
-        ax_loss.set_ylim(max(finite.min(), 1e-12) / 2, max(finite.max(), 1e-11) * 2)
+    ax_loss.set_xlim(0, max_steps)
+    ax_loss.set_ylim(*LOSS_RANGE)
     label_axes(ax_loss, "Training loss (MSE)", "step", "loss (log scale)")
+    return curve, loss_line, marker, step_text, (low, high)
+
+
+def update_fit_artists(artists, grid, prediction, losses, step: int) -> None:
+    """Show the fit after ``step`` steps and the loss curve up to that step."""
+    curve, loss_line, marker, step_text, (low, high) = artists
+    margin = high - low
+    curve.set_data(grid, np.clip(np.nan_to_num(prediction), low - margin, high + margin))
+    shown = np.clip(
+        np.nan_to_num(np.asarray(losses[: step + 1], dtype=float), nan=1e9), *LOSS_RANGE
+    )
+    loss_line.set_data(np.arange(shown.size), shown)
+    marker.set_data([step], [shown[-1]])
+    step_text.set_text(f"after {step} steps")
 
 
 def fit_figure(x, y, grid, prediction, losses, step: int):
     fig = new_figure(8.4, 3.4, ncols=2)
-    draw_fit(*fig.axes, x, y, grid, prediction, losses, step)
+    artists = setup_fit_axes(*fig.axes, x, y, max(1, len(losses) - 1))
+    update_fit_artists(artists, grid, prediction, losses, step)
     return fig
 
 
