@@ -140,7 +140,7 @@ def neuron_graph(x: float = 1.5, w: float = 0.8, b: float = -0.5, y: float = 0.2
     ]  # fmt: skip
     positions = {
         "x": (0.0, 3.0), "w": (0.0, 2.0), "b": (0.0, 1.0), "y": (0.0, 0.0),
-        "u": (2.0, 2.6), "z": (4.0, 1.8), "a": (6.0, 1.8), "r": (8.0, 0.8), "L": (10.0, 0.8),
+        "u": (2.0, 2.6), "z": (4.0, 1.8), "a": (6.5, 1.8), "r": (8.5, 0.8), "L": (10.5, 0.8),
     }  # fmt: skip
     return Graph(nodes, {"x": x, "w": w, "b": b, "y": y}, positions, "one neuron, squared error")
 

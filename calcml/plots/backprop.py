@@ -25,6 +25,18 @@ def _fmt(value: float) -> str:
     return "0" if text == "-0" else text.replace("-", "−")  # a typographic minus
 
 
+def local_label(text: str, value: float) -> str:
+    """``"∂a/∂z = 1 − tanh²z = 0.6347"``, without repeating a constant (``"∂z/∂u = 1"``)."""
+    shown = _fmt(value)
+    return text if text.rsplit("= ", 1)[-1] == shown else f"{text} = {shown}"
+
+
+def _edge_text(label: str) -> str:
+    """Two lines when the label has a formula and a number: "∂a/∂z = 1 − tanh²z" / "= 0.6347"."""
+    head, sep, tail = label.rpartition(" = ")
+    return f"{head}\n= {tail}" if sep and " = " in head else label
+
+
 def draw_graph(
     ax,
     graph: Graph,
@@ -45,6 +57,24 @@ def draw_graph(
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
     ax.set_ylim(min(ys) - 0.6, max(ys) + 0.6)
     ax.axis("off")
+    boxes = {}
+    for node in graph.nodes:
+        lines = [node.label]
+        if node.name in shown_values:
+            lines.append(f"value {_fmt(values[node.name])}")
+        if node.name in shown_adjoints:
+            lines.append(f"∂{graph.output}/∂{node.name} = {_fmt(adjoints[node.name])}")
+        x, y = pos[node.name]
+        boxes[node.name] = ax.text(
+            x,
+            y,
+            "\n".join(lines),
+            ha="center",
+            va="center",
+            fontsize=8,
+            bbox=dict(CURRENT_BOX if node.name == current else BOX),
+            zorder=3,
+        )
     for node in graph.nodes:
         for parent in node.parents:
             (x0, y0), (x1, y1) = pos[parent], pos[node.name]
@@ -57,8 +87,11 @@ def draw_graph(
                     arrowstyle="-|>",
                     color=COLORS["curve"] if used else COLORS["muted"],
                     lw=1.6 if used else 1.0,
-                    shrinkA=26,
-                    shrinkB=30,
+                    # the arrow runs from box edge to box edge, so its head is never hidden
+                    patchA=boxes[parent].get_bbox_patch(),
+                    patchB=boxes[node.name].get_bbox_patch(),
+                    shrinkA=1,
+                    shrinkB=1,
                 ),
             )
             if used:
@@ -66,7 +99,7 @@ def draw_graph(
                 ax.text(
                     0.5 * (x0 + x1),
                     0.5 * (y0 + y1) + 0.08,
-                    f"{node.local_text[i]}\n= {_fmt(local[(parent, node.name)])}",
+                    _edge_text(local_label(node.local_text[i], local[(parent, node.name)])),
                     ha="center",
                     va="bottom",
                     fontsize=7,
@@ -74,23 +107,6 @@ def draw_graph(
                     bbox=dict(EDGE_BOX),
                     zorder=2,
                 )
-    for node in graph.nodes:
-        lines = [node.label]
-        if node.name in shown_values:
-            lines.append(f"value {_fmt(values[node.name])}")
-        if node.name in shown_adjoints:
-            lines.append(f"∂{graph.output}/∂{node.name} = {_fmt(adjoints[node.name])}")
-        x, y = pos[node.name]
-        ax.text(
-            x,
-            y,
-            "\n".join(lines),
-            ha="center",
-            va="center",
-            fontsize=8,
-            bbox=dict(CURRENT_BOX if node.name == current else BOX),
-            zorder=3,
-        )
 
 
 def graph_figure(graph: Graph, backward: bool = True, title: str = ""):

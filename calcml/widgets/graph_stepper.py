@@ -16,8 +16,13 @@ import ipywidgets as widgets
 
 from calcml.autodiff import GRAPHS, Graph
 from calcml.figures import new_figure
-from calcml.plots.backprop import GRAPH_SIZE, _fmt, draw_graph
+from calcml.plots.backprop import GRAPH_SIZE, _fmt, draw_graph, local_label
 from calcml.widgets.base import FigureApp
+
+
+def _factor(value: float) -> str:
+    """A number as a factor in a product: negative ones in brackets, 0.8 · (−1)."""
+    return f"({_fmt(value)})" if value < 0 else _fmt(value)
 
 
 def describe_step(graph: Graph, step: int) -> str:
@@ -51,8 +56,8 @@ def describe_step(graph: Graph, step: int) -> str:
         text = child.local_text[child.parents.index(name)]
         terms.append((child.name, text, d))
     formula = " + ".join(f"∂{out}/∂{c} · ∂{c}/∂{name}" for c, _, _ in terms)
-    numbers = " + ".join(f"{_fmt(adjoints[c])} · {_fmt(d)}" for c, _, d in terms)
-    locals_text = "; ".join(f"{text} = {_fmt(d)}" for _, text, d in terms)
+    numbers = " + ".join(f"{_factor(adjoints[c])} · {_factor(d)}" for c, _, d in terms)
+    locals_text = "; ".join(local_label(text, d) for _, text, d in terms)
     paths = f" ({len(terms)} paths, their contributions add up)" if len(terms) > 1 else ""
     return (
         f"{head} (backward): node {name}{paths}. Local derivative{'s' if len(terms) > 1 else ''}: "
