@@ -132,7 +132,7 @@ def test_forward_and_reverse_mode_agree_with_central_differences(sizes):
     assert autodiff.relative_error(g_fwd, g_rev) < 1e-12
 
 
-@pytest.mark.parametrize("width", [2, 8, 32, 64])
+@pytest.mark.parametrize("width", [2, 4, 8, 16, 32, 64])  # the chapter's sweep
 def test_reverse_mode_costs_a_small_multiple_of_a_forward_pass(width):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(32, 4)), rng.normal(size=32)
@@ -141,7 +141,7 @@ def test_reverse_mode_costs_a_small_multiple_of_a_forward_pass(width):
     one_pass = autodiff.forward_pass_cost(layers, X, y)
     _, reverse = autodiff.reverse_mode_gradient(layers, X, y)
     _, forward = autodiff.forward_mode_gradient(layers, X, y)
-    assert 1.5 < reverse / one_pass < 4.0  # about 2-3 passes, whatever the width
+    assert 2.0 < reverse / one_pass < 3.0  # the chapter: between 2 and 3 passes, whatever the width
     assert forward >= p * one_pass  # one pass (at least) per weight
     assert forward / reverse > p / 4
 
