@@ -12,7 +12,7 @@ to /dev/null). Values are plain data only: numbers (nan and inf included), strin
 dicts, sets, NumPy arrays and scalars (numeric dtypes, with shape), sympy objects as ``srepr``
 text rebuilt by a whitelisting parser (never ``eval``), and callables as handles that the other
 side calls back. Exceptions travel as the nearest built-in exception type and their message.
-In-place changes to NumPy array arguments are copied back to the caller.
+In-place changes to NumPy array, list and dict arguments are copied back to the caller.
 
 The trusted test process (:mod:`autograder._test_runner`) imports this module for the protocol;
 that runs none of the student's code. This file depends on the standard library only (NumPy,
@@ -58,6 +58,37 @@ def _wire_dtype(numpy, array):
     if array.dtype.kind == "c" and array.dtype.itemsize > 16:
         return array.astype(numpy.complex128)
     return array
+
+
+def _replace_item(numpy, container, key, new_item) -> None:
+    """Put ``new_item`` at ``container[key]`` keeping what the caller may hold references to:
+    an array of the same shape is written into, a dict or list is updated in place, item by item
+    (the decoder bounds the depth)."""
+    old_item = container.get(key) if isinstance(container, dict) else container[key]
+    if (
+        isinstance(old_item, numpy.ndarray)
+        and isinstance(new_item, numpy.ndarray)
+        and old_item.shape == new_item.shape
+        and old_item.flags.writeable
+    ):
+        numpy.copyto(old_item, new_item, casting="unsafe")
+    elif type(old_item) in (dict, list) and type(new_item) is type(old_item):
+        _update_in_place(numpy, old_item, new_item)
+    else:
+        container[key] = new_item
+
+
+def _update_in_place(numpy, target: list | dict, new: list | dict) -> None:
+    if isinstance(target, dict):
+        for key in [key for key in target if key not in new]:
+            del target[key]
+        for key, new_item in new.items():
+            _replace_item(numpy, target, key, new_item)
+    elif len(new) == len(target):
+        for index, new_item in enumerate(new):
+            _replace_item(numpy, target, index, new_item)
+    else:
+        target[:] = new
 
 
 class ProtocolError(Exception):
@@ -656,21 +687,10 @@ class Channel:
                     target = target[step]
             except (KeyError, IndexError, TypeError):
                 raise ProtocolError("mutation record points nowhere") from None
-            if isinstance(target, list):
+            if type(target) in (list, dict):
                 new = self.decode(entry.get("value"))
-                if isinstance(new, list) and len(new) == len(target):
-                    for index, (old_item, new_item) in enumerate(zip(target, new, strict=True)):
-                        if (
-                            isinstance(old_item, numpy.ndarray)
-                            and isinstance(new_item, numpy.ndarray)
-                            and old_item.shape == new_item.shape
-                            and old_item.flags.writeable
-                        ):
-                            numpy.copyto(old_item, new_item, casting="unsafe")  # keep identity
-                        else:
-                            target[index] = new_item
-                elif isinstance(new, list):
-                    target[:] = new
+                if type(new) is type(target):
+                    _update_in_place(numpy, target, new)
                 continue
             if not isinstance(target, numpy.ndarray) or not target.flags.writeable:
                 continue
@@ -680,7 +700,8 @@ class Channel:
 
     @staticmethod
     def _mutables(args: list, kwargs: dict) -> list[tuple[list, object]]:
-        """The arguments a call could change in place: NumPy arrays and lists, with their paths."""
+        """The arguments a call could change in place, with their paths: NumPy arrays, lists and
+        dicts (a parameter dict of arrays is a common argument), however they are nested."""
         numpy = sys.modules.get("numpy")
         found: list[tuple[list, object]] = []
 
@@ -694,6 +715,10 @@ class Channel:
                     found.append((path, value))
                 for index, item in enumerate(value[:1000]):
                     walk(item, [*path, index], depth + 1)
+            elif type(value) is dict and all(type(key) in (str, int) for key in value):
+                found.append((path, value))
+                for key in list(value)[:1000]:
+                    walk(value[key], [*path, key], depth + 1)
 
         for index, value in enumerate(args):
             walk(value, ["a", index], 0)
@@ -703,7 +728,7 @@ class Channel:
 
     def _snapshot(self, value: object) -> bytes | None:
         try:
-            if isinstance(value, list):
+            if isinstance(value, (list, dict)):
                 return json.dumps(self.encode(value), allow_nan=True).encode()
             return value.tobytes()
         except Exception:

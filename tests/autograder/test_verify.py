@@ -641,6 +641,34 @@ def test_exceptions_and_in_place_changes_come_back(channels):
     assert arrays[0] is inner and inner.tolist() == [0.0, 0.0]
 
 
+def test_a_dict_of_arrays_changed_in_place_is_changed_for_the_caller(channels):
+    """ps5's train_mlp takes a parameter dict: an update with -= must reach the test's dict."""
+    caller, functions = channels
+
+    def step(params, lr):
+        params["W"] -= lr * np.ones_like(params["W"])  # the array itself
+        params["b"] = params["b"] + 1.0  # a new array under the old key
+        params.pop("gone")
+        params["new"] = 7
+        return None
+
+    functions["step"] = step
+    weights = np.zeros((2, 2))
+    params = {"W": weights, "b": np.zeros(2), "gone": 1, "nested": {"v": [np.zeros(1)]}}
+    caller.call("step", (params,), {"lr": 0.5})
+    assert params["W"] is weights and weights.tolist() == [[-0.5, -0.5], [-0.5, -0.5]]
+    assert params["b"].tolist() == [1.0, 1.0]
+    assert "gone" not in params and params["new"] == 7
+    functions["deep"] = lambda params: params["nested"]["v"][0].fill(2.0)
+    inner = params["nested"]["v"][0]
+    caller.call("deep", (params,), {})
+    assert params["nested"]["v"][0] is inner and inner.tolist() == [2.0]
+    untouched = {"W": np.ones(3)}
+    functions["read"] = lambda params: float(params["W"].sum())
+    assert caller.call("read", (untouched,), {}) == 3.0
+    assert untouched["W"].tolist() == [1.0, 1.0, 1.0]
+
+
 @pytest.mark.parametrize(
     "payload",
     [
