@@ -1,0 +1,152 @@
+"""A terminal that `make lab` opens runs the course's python, whatever the user's shell set-up.
+
+The test starts Lab exactly as a self-learner does, `make lab`, from a plain shell (the venv is not
+on PATH, nothing activated) and with a home folder whose `.bashrc` puts the system's python first
+(as `pyenv init` or conda's hook would). It opens a terminal through the server's REST API, types
+into it over the terminal websocket and reads what comes back, as Lab's Terminal tab does, and it
+runs there the self-check command the welcome notebook gives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TOKEN = "calcml-terminal-test"
+END = "END-OF-COMMANDS"
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def api(port: int, path: str, method: str = "GET") -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        method=method,
+        headers={"Authorization": f"token {TOKEN}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"{}")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    scratch = tmp_path_factory.mktemp("lab-terminal")
+    home = scratch / "home"
+    home.mkdir()
+    # What pyenv's or conda's start-up lines amount to: another python in front of everything.
+    (home / ".bashrc").write_text('export PATH="/usr/bin:$PATH"\n')
+    port = free_port()
+    env = {
+        "HOME": str(home),
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "PORT": str(port),
+        "JUPYTER_TOKEN": TOKEN,
+        "JUPYTER_CONFIG_DIR": str(scratch / "config"),
+        "JUPYTER_DATA_DIR": str(scratch / "data"),
+        "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
+        "IPYTHONDIR": str(scratch / "ipython"),
+        "MPLCONFIGDIR": str(scratch / "mpl"),
+    }
+    log = (scratch / "lab.log").open("wb")
+    server = subprocess.Popen(
+        ["make", "--no-print-directory", "lab"],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                api(port, "/api/status")
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"make lab did not serve on {port}:\n{(scratch / 'lab.log').read_text()}"
+                    ) from None
+                time.sleep(0.3)
+        yield port
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+async def _type_into_terminal(port: int, name: str, commands: str, timeout: float) -> str:
+    from tornado.websocket import websocket_connect
+
+    socket_url = f"ws://127.0.0.1:{port}/terminals/websocket/{name}?token={TOKEN}"
+    connection = await websocket_connect(socket_url)
+    # The marker is printed by the shell (an arithmetic expansion), so its echo does not count.
+    await connection.write_message(json.dumps(["stdin", f"{commands}; echo END-OF-$((6*7))\r"]))
+    output = ""
+    deadline = time.monotonic() + timeout
+    while "END-OF-42" not in output:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"the terminal did not finish in {timeout} s:\n{output}")
+        message = await asyncio.wait_for(connection.read_message(), left)
+        if message is None:
+            raise AssertionError(f"the terminal closed:\n{output}")
+        kind, *payload = json.loads(message)
+        if kind == "stdout":
+            output += payload[0]
+    connection.close()
+    return output
+
+
+def in_terminal(port: int, commands: str, timeout: float = 120) -> str:
+    name = api(port, "/api/terminals", method="POST")["name"]
+    try:
+        return asyncio.run(_type_into_terminal(port, name, commands, timeout))
+    finally:
+        api(port, f"/api/terminals/{name}", method="DELETE")
+
+
+def test_a_lab_terminal_runs_the_course_interpreter(lab):
+    output = in_terminal(
+        lab,
+        "python -c 'import sys; print(\"prefix=\" + sys.prefix)'; "
+        "python -m autograder selfcheck --help | head -1; pwd",
+    )
+    assert f"prefix={sys.prefix}\r" in output  # the venv the tests run in: the course's
+    assert "usage: python -m autograder selfcheck" in output
+    assert f"\n{REPO}\r" in output  # the terminal opens in the course folder
+
+
+def test_the_welcome_notebooks_selfcheck_command_works_in_a_lab_terminal(lab):
+    welcome = json.loads((REPO / "course" / "00-welcome.ipynb").read_text(encoding="utf-8"))
+    text = "".join("".join(cell["source"]) for cell in welcome["cells"])
+    command = "python -m autograder selfcheck ps1_derivatives"
+    assert f"```bash\n{command}\n```" in text  # the command exactly as the notebook gives it
+
+    output = in_terminal(lab, f"{command}; echo exit=$?", timeout=240)
+
+    assert "Score: " in output and "/ 15" in output
+    assert "exit=0" in output or "exit=1" in output
+    assert "Traceback" not in output and "ModuleNotFoundError" not in output
