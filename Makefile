@@ -24,12 +24,14 @@ help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-16s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
+	@echo "Installing the course into $(VENV) (about 2 minutes the first time) ..."
 	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
 
 $(DEV_STAMP): $(STAMP)
+	@echo "Installing the test, lint and book tools into $(VENV) ..."
 	$(PY) -m pip install --quiet -e '.[$(DEV_EXTRAS)]'
 	touch $(DEV_STAMP)
 

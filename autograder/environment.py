@@ -13,6 +13,8 @@ import sys
 from collections.abc import MutableMapping
 from pathlib import Path
 
+from traitlets.config import Config
+
 
 def interpreter_bin() -> Path:
     """The folder of the running interpreter as it was started (a venv's ``bin``, not resolved)."""
@@ -31,3 +33,17 @@ def put_interpreter_on_path(environ: MutableMapping[str, str] | None = None) -> 
     environ["PATH"] = os.pathsep.join([bin_dir, *parts])
     if sys.prefix != sys.base_prefix:
         environ["VIRTUAL_ENV"] = sys.prefix
+
+
+def ipc_kernel_config(folder: Path) -> Config:
+    """Configuration for a kernel of our own tools that talks over ``ipc`` sockets in ``folder``.
+
+    ipykernel warns on every start of a kernel over TCP without CurveZMQ keys that its traffic
+    could be read by others on the machine. A kernel that our tools start and stop themselves
+    (``validate``, ``make book``) needs no TCP at all: Unix sockets in a private folder (mode 0700
+    from :func:`tempfile.mkdtemp`) are reachable only by their owner, and the warning does not apply.
+    """
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(Path(folder) / "kernel")
+    return config

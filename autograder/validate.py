@@ -26,6 +26,8 @@ from typing import TextIO
 
 from traitlets.config import Config
 
+from autograder.environment import ipc_kernel_config
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -61,10 +63,8 @@ def _last_line(error: str) -> str:
 
 
 def _validator_config(kernel_dir: Path, invert: bool) -> Config:
-    config = Config()
+    config = ipc_kernel_config(kernel_dir)
     config.Validator.invert = invert
-    config.KernelManager.transport = "ipc"
-    config.KernelManager.ip = str(kernel_dir / "kernel")
     return config
 
 
