@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -128,15 +129,31 @@ def in_terminal(port: int, commands: str, timeout: float = 120) -> str:
         api(port, f"/api/terminals/{name}", method="DELETE")
 
 
+def notebook_commands() -> set[str]:
+    """The ``python -m autograder COMMAND`` subcommands the course's notebooks tell students to run."""
+    found = set()
+    for notebook in [*REPO.glob("course/*.ipynb"), *REPO.glob("source/*/*.ipynb")]:
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+            found.update(re.findall(r"python -m autograder (\w+)", "".join(cell["source"])))
+    return found
+
+
 def test_a_lab_terminal_runs_the_course_interpreter(lab):
+    commands = notebook_commands()
+    assert {"selfcheck", "validate"} <= commands
+    checks = "; ".join(
+        f"python -m autograder {name} --help >/dev/null && echo works:{name}"
+        for name in sorted(commands)
+    )
     output = in_terminal(
         lab,
-        "python -c 'import sys; print(\"prefix=\" + sys.prefix)'; "
-        "python -m autograder selfcheck --help | head -1; pwd",
+        f"python -c 'import sys; print(\"prefix=\" + sys.prefix)'; {checks}; pwd; which nbgrader",
     )
     assert f"prefix={sys.prefix}\r" in output  # the venv the tests run in: the course's
-    assert "usage: python -m autograder selfcheck" in output
+    for name in commands:
+        assert f"\nworks:{name}\r" in output, f"python -m autograder {name}:\n{output}"
     assert f"\n{REPO}\r" in output  # the terminal opens in the course folder
+    assert f"\n{Path(sys.prefix) / 'bin' / 'nbgrader'}\r" in output
 
 
 def test_the_welcome_notebooks_selfcheck_command_works_in_a_lab_terminal(lab):
