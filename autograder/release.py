@@ -35,10 +35,11 @@ def source_assignments(course: Course) -> list[str]:
     return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
 
-def release_assignment(course: Course, assignment: str) -> None:
+def release_assignment(course: Course, assignment: str) -> str:
     """Run ``nbgrader generate_assignment`` into scratch, then swap the result into ``release/``.
 
-    Raises :class:`CourseError` (nothing changed) when nbgrader fails.
+    Returns what nbgrader printed (its warnings; usually nothing). Raises :class:`CourseError`
+    (nothing changed) when nbgrader fails.
     """
     if not (course.folder("source") / assignment).is_dir():
         raise CourseError(f"{course.folder('source') / assignment}: no such assignment folder")
@@ -77,6 +78,7 @@ def release_assignment(course: Course, assignment: str) -> None:
         if target.exists():
             target.rename(scratch / "previous")
         made.rename(target)
+        return (done.stderr + done.stdout).strip()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -96,8 +98,9 @@ def release_all(course_dir: Path, assignments: list[str], stream: TextIO) -> int
         stream.write(f"release [{number}/{len(names)}] {name} ... ")
         stream.flush()
         started = time.monotonic()
-        release_assignment(course, name)
+        said = release_assignment(course, name)
         stream.write(f"done ({time.monotonic() - started:.1f} s)\n")
+        stream.writelines(f"  {line}\n" for line in said.splitlines())
         stream.flush()
     return 0
 

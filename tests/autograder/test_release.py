@@ -82,3 +82,28 @@ def test_a_failing_release_leaves_release_and_gradebook_as_they_were(tmp_path):
     # The gradebook this run would have created is not left half-made.
     assert not (course / "gradebook.db").exists()
     assert sorted(p.name for p in course.iterdir()) == ["nbgrader_config.py", "release", "source"]
+
+
+def test_grading_before_any_release_says_so_in_one_line_and_creates_no_gradebook(tmp_path):
+    course = make_course(tmp_path / "course")
+    submitted = course / "submitted" / "s001" / ASSIGNMENT
+    submitted.mkdir(parents=True)
+    shutil.copy(REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", submitted)
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["PATH"] = PLAIN_PATH
+
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", ASSIGNMENT],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"error: {course / 'gradebook.db'}: no gradebook yet: release the assignment first "
+        f"(`make release`, or `nbgrader generate_assignment {ASSIGNMENT}`)"
+    ]
+    assert not (course / "gradebook.db").exists()
