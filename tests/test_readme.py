@@ -22,20 +22,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from calcml_plain_shell import jupyter_server, plain_environment
 
 REPO = Path(__file__).resolve().parent.parent
 PERSONS = ("self-learner", "student", "instructor")
-TOKEN = "readme-test"
 TAG = r"^<!-- readme-test: ([^>]*?) -->$"
 TAGGED_BLOCK = re.compile(TAG + r"\s*\n```bash\n(.*?)\n```", re.DOTALL | re.MULTILINE)
 
@@ -72,12 +68,6 @@ def test_every_tag_is_a_known_person_and_flag_and_each_person_has_blocks():
         assert [b for b in BLOCKS if b.person == person], f"no README block for the {person}"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def fresh_clone(scratch: Path) -> Path:
     clone = scratch / "course"
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
@@ -111,23 +101,6 @@ def copy_venv(venv: Path, target: Path) -> None:
             script.unlink()  # a new inode: the original's hard link stays as it was
             script.write_bytes(content.replace(old, new))
             script.chmod(mode)
-
-
-def plain_environment(scratch: Path) -> dict[str, str]:
-    home = scratch / "home"
-    home.mkdir()
-    return {
-        "HOME": str(home),
-        "PATH": "/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        "PORT": str(free_port()),
-        "JUPYTER_TOKEN": TOKEN,
-        "JUPYTER_CONFIG_DIR": str(scratch / "jupyter-config"),
-        "JUPYTER_DATA_DIR": str(scratch / "jupyter-data"),
-        "JUPYTER_RUNTIME_DIR": str(scratch / "jupyter-runtime"),
-        "IPYTHONDIR": str(scratch / "ipython"),
-        "MPLCONFIGDIR": str(scratch / "matplotlib"),
-    }
 
 
 def answer_exercises(clone: Path) -> None:
@@ -169,49 +142,17 @@ def run_block(block: Block, clone: Path, env: dict[str, str]) -> None:
     )
 
 
-def run_server_block(block: Block, clone: Path, env: dict[str, str], log: Path) -> None:
-    url = f"http://127.0.0.1:{env['PORT']}/api/status"
-    with log.open("wb") as sink:
-        server = subprocess.Popen(
-            ["bash", "-e", "-c", block.script],
-            cwd=clone,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                request = urllib.request.Request(url, headers={"Authorization": f"token {TOKEN}"})
-                try:
-                    with urllib.request.urlopen(request, timeout=5) as response:
-                        assert json.loads(response.read())["started"]
-                    break
-                except OSError:
-                    assert server.poll() is None and time.monotonic() < deadline, (
-                        f"README line {block.line} ({block.person}): no server on {url}\n"
-                        f"{log.read_text(errors='replace')[-3000:]}"
-                    )
-                    time.sleep(0.5)
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
-
-
 @pytest.mark.parametrize("person", PERSONS)
 def test_readme_blocks_work_as_written_on_a_fresh_clone(person, tmp_path):
     clone = fresh_clone(tmp_path)
-    env = plain_environment(tmp_path)
+    env = plain_environment(tmp_path / "shell")
     for number, block in enumerate(b for b in BLOCKS if b.person == person):
         if "after answering" in block.flags:
             answer_exercises(clone)
         if "server" in block.flags:
-            run_server_block(block, clone, env, tmp_path / f"server-{number}.log")
+            command = ["bash", "-e", "-c", block.script]
+            with jupyter_server(command, clone, env, tmp_path / f"server-{number}.log"):
+                pass  # it answered on its port: the block works; leaving the block stops it
         else:
             run_block(block, clone, env)
     changed = subprocess.run(

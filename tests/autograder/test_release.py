@@ -31,17 +31,22 @@ def make_course(root: Path) -> Path:
     return root
 
 
-def release(course: Path) -> subprocess.CompletedProcess:
+def autograder(course: Path, *args: str) -> subprocess.CompletedProcess:
+    """``python -m autograder ARGS`` in ``course``, from a shell where the venv is not on PATH."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     env["PATH"] = PLAIN_PATH
     return subprocess.run(
-        [sys.executable, "-m", "autograder", "release", ASSIGNMENT],
+        [sys.executable, "-m", "autograder", *args],
         cwd=course,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def release(course: Path) -> subprocess.CompletedProcess:
+    return autograder(course, "release", ASSIGNMENT)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -89,17 +94,8 @@ def test_grading_before_any_release_says_so_in_one_line_and_creates_no_gradebook
     submitted = course / "submitted" / "s001" / ASSIGNMENT
     submitted.mkdir(parents=True)
     shutil.copy(REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", submitted)
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    env["PATH"] = PLAIN_PATH
 
-    done = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", ASSIGNMENT],
-        cwd=course,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = autograder(course, "grade", ASSIGNMENT)
 
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [

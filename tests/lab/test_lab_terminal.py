@@ -11,91 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from calcml_plain_shell import TOKEN, jupyter_server, plain_environment, server_api
 
 REPO = Path(__file__).resolve().parents[2]
-TOKEN = "calcml-terminal-test"
-END = "END-OF-COMMANDS"
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def api(port: int, path: str, method: str = "GET") -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}",
-        method=method,
-        headers={"Authorization": f"token {TOKEN}"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"{}")
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     scratch = tmp_path_factory.mktemp("lab-terminal")
-    home = scratch / "home"
-    home.mkdir()
+    env = plain_environment(scratch)
     # What pyenv's or conda's start-up lines amount to: another python in front of everything.
-    (home / ".bashrc").write_text('export PATH="/usr/bin:$PATH"\n')
-    port = free_port()
-    env = {
-        "HOME": str(home),
-        "PATH": "/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        "PORT": str(port),
-        "JUPYTER_TOKEN": TOKEN,
-        "JUPYTER_CONFIG_DIR": str(scratch / "config"),
-        "JUPYTER_DATA_DIR": str(scratch / "data"),
-        "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
-        "IPYTHONDIR": str(scratch / "ipython"),
-        "MPLCONFIGDIR": str(scratch / "mpl"),
-    }
-    log = (scratch / "lab.log").open("wb")
-    server = subprocess.Popen(
-        ["make", "--no-print-directory", "lab"],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                api(port, "/api/status")
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        f"make lab did not serve on {port}:\n{(scratch / 'lab.log').read_text()}"
-                    ) from None
-                time.sleep(0.3)
+    (Path(env["HOME"]) / ".bashrc").write_text('export PATH="/usr/bin:$PATH"\n')
+    command = ["make", "--no-print-directory", "lab"]
+    with jupyter_server(command, REPO, env, scratch / "lab.log", timeout=120) as port:
         yield port
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
 
 
 async def _type_into_terminal(port: int, name: str, commands: str, timeout: float) -> str:
@@ -122,11 +59,11 @@ async def _type_into_terminal(port: int, name: str, commands: str, timeout: floa
 
 
 def in_terminal(port: int, commands: str, timeout: float = 120) -> str:
-    name = api(port, "/api/terminals", method="POST")["name"]
+    name = server_api(port, "/api/terminals", method="POST")["name"]
     try:
         return asyncio.run(_type_into_terminal(port, name, commands, timeout))
     finally:
-        api(port, f"/api/terminals/{name}", method="DELETE")
+        server_api(port, f"/api/terminals/{name}", method="DELETE")
 
 
 def notebook_commands() -> set[str]:
