@@ -298,7 +298,10 @@ def _bar_png(
     y = list(range(len(labels)))
     ax.barh(y, [100 * r for r in rates], height=0.6, color=COLORS["curve"])
     for row, rate, note in zip(y, rates, notes or [], strict=False):
-        ax.text(min(100 * rate + 1.5, 80), row, note, va="center", fontsize=8)
+        if rate > 0.8:  # no room right of a long bar: write inside its end, in white
+            ax.text(100 * rate - 1.5, row, note, va="center", ha="right", fontsize=8, color="white")
+        else:
+            ax.text(100 * rate + 1.5, row, note, va="center", ha="left", fontsize=8)
     ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.set_yticks(y, labels)
     ax.set_xlim(0, 100)
