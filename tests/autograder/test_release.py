@@ -103,3 +103,25 @@ def test_grading_before_any_release_says_so_in_one_line_and_creates_no_gradebook
         f"(`make release`, or `nbgrader generate_assignment {ASSIGNMENT}`)"
     ]
     assert not (course / "gradebook.db").exists()
+
+
+def test_stock_nbgrader_from_a_plain_shell_creates_a_complete_gradebook(tmp_path):
+    course = make_course(tmp_path / "course")
+    shutil.copy(REPO / "students.example.csv", course / "students.csv")
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["PATH"] = PLAIN_PATH
+
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "nbgrader"), "db", "student", "import", "students.csv"],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(course / "gradebook.db") as db:
+        assert db.execute("select count(*) from alembic_version").fetchone()[0] == 1
+        ids = [r[0] for r in db.execute("select id from student order by id")]
+    assert ids == ["s001", "s002", "s003"]

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.slow
 def lab(tmp_path_factory):
     scratch = tmp_path_factory.mktemp("lab-terminal")
     env = plain_environment(scratch)
+    env["VENV"] = sys.prefix  # `make lab` of the venv these tests run in (the default: .venv)
     # What pyenv's or conda's start-up lines amount to: another python in front of everything.
     (Path(env["HOME"]) / ".bashrc").write_text('export PATH="/usr/bin:$PATH"\n')
     command = ["make", "--no-print-directory", "lab"]
