@@ -1,7 +1,7 @@
 """Regenerate ``release/`` from ``source/``: ``python -m autograder release [ASSIGNMENT ...]``.
 
-Each assignment is made by nbgrader's own ``generate_assignment`` (so ``release/`` stays exactly
-what nbgrader produces), but into a scratch folder beside ``release/``; the committed
+Each assignment is made by nbgrader's own ``generate_assignment`` (through nbgrader's API, so
+``release/`` stays exactly what nbgrader produces), but into a scratch folder beside ``release/``; the committed
 ``release/<assignment>/`` is replaced only once nbgrader has succeeded. A failing step therefore
 leaves the tree as it was: the old release is still there, and a gradebook that this run was
 creating from nothing is removed again rather than left half-made (nbgrader creates it in two
@@ -11,9 +11,9 @@ steps, the tables and then an ``alembic`` stamp). Each assignment prints one pro
 from __future__ import annotations
 
 import argparse
-import os
+import copy
+import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,39 +48,51 @@ def release_assignment(course: Course, assignment: str) -> str:
     gradebook = sqlite_path(course.db_url)
     new_gradebook = gradebook is not None and not gradebook.exists()
     try:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "nbgrader",
-                "generate_assignment",
-                assignment,
-                "--force",
-                "--log-level=WARN",
-                f"--CourseDirectory.release_directory={scratch / 'release'}",
-            ],
-            cwd=course.root,
-            env=os.environ.copy(),
-            capture_output=True,
-            text=True,
-        )
+        ok, said = _generate_into(course, assignment, scratch / "release")
         made = scratch / "release" / assignment
-        if done.returncode != 0 or not made.is_dir():
+        if not ok or not made.is_dir():
             if new_gradebook:
                 _remove_gradebook(gradebook)
-            detail = (done.stderr or done.stdout).strip()
             raise CourseError(
-                f"nbgrader generate_assignment {assignment} failed (exit {done.returncode}); "
-                f"release/{assignment} is unchanged\n{detail[-2000:]}"
+                f"nbgrader generate_assignment {assignment} failed; "
+                f"release/{assignment} is unchanged\n{_what_went_wrong(said)}\n"
+                f"(`nbgrader generate_assignment {assignment}` shows the whole traceback)"
             )
         release.mkdir(exist_ok=True)
         target = release / assignment
         if target.exists():
             target.rename(scratch / "previous")
         made.rename(target)
-        return (done.stderr + done.stdout).strip()
+        return "\n".join(line for line in said.splitlines() if "WARNING" in line or "ERROR" in line)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _generate_into(course: Course, assignment: str, release_dir: Path) -> tuple[bool, str]:
+    """nbgrader's ``generate_assignment`` (its API, in this process) with output in ``release_dir``.
+
+    In-process, one start-up of nbgrader serves every assignment of ``make release``. Returns
+    whether it succeeded and nbgrader's log (with the traceback when it failed).
+    """
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    config = copy.deepcopy(course.config)
+    config.CourseDirectory.release_directory = str(release_dir)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    outcome = api.generate_assignment(assignment, force=True)
+    said = "\n".join(str(outcome.get(key) or "") for key in ("log", "error")).strip()
+    return bool(outcome.get("success")), said
+
+
+def _what_went_wrong(said: str, most: int = 5) -> str:
+    """The lines of nbgrader's log that name the error (its exceptions and [ERROR] lines)."""
+    found: list[str] = []
+    for line in (raw.strip() for raw in said.splitlines()):
+        is_error = line.startswith("[ERROR]") or re.match(r"^[\w.]+(Error|Exception): ", line)
+        if is_error and "Traceback" not in line and line not in found:
+            found.append(line)
+    return "\n".join(f"  {line}" for line in found[:most]) or said[-1000:]
 
 
 def _remove_gradebook(path: Path) -> None:
