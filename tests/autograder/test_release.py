@@ -31,18 +31,17 @@ def make_course(root: Path) -> Path:
     return root
 
 
-def autograder(course: Path, *args: str) -> subprocess.CompletedProcess:
-    """``python -m autograder ARGS`` in ``course``, from a shell where the venv is not on PATH."""
+def run_plain(course: Path, *argv: str) -> subprocess.CompletedProcess:
+    """Run ``argv`` in ``course`` from a shell where the venv is not on PATH."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     env["PATH"] = PLAIN_PATH
     return subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        cwd=course,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+        list(argv), cwd=course, env=env, capture_output=True, text=True, timeout=300
     )
+
+
+def autograder(course: Path, *args: str) -> subprocess.CompletedProcess:
+    return run_plain(course, sys.executable, "-m", "autograder", *args)
 
 
 def release(course: Path) -> subprocess.CompletedProcess:
@@ -108,17 +107,9 @@ def test_grading_before_any_release_says_so_in_one_line_and_creates_no_gradebook
 def test_stock_nbgrader_from_a_plain_shell_creates_a_complete_gradebook(tmp_path):
     course = make_course(tmp_path / "course")
     shutil.copy(REPO / "students.example.csv", course / "students.csv")
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    env["PATH"] = PLAIN_PATH
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
 
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "nbgrader"), "db", "student", "import", "students.csv"],
-        cwd=course,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_plain(course, nbgrader, "db", "student", "import", "students.csv")
 
     assert done.returncode == 0, done.stderr
     with sqlite3.connect(course / "gradebook.db") as db:
