@@ -6,28 +6,41 @@ VENV ?= .venv
 BASE_PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 PY := $(VENV)/bin/python
 JUPYTER := $(VENV)/bin/jupyter
+# What a student needs (make lab) and, on top, what the tests and the book need.
 STAMP := $(VENV)/.installed-stamp
-EXTRAS ?= test,book
+DEV_STAMP := $(VENV)/.installed-dev-stamp
+DEV_EXTRAS ?= test,book
 PORT ?= 8888
+# Every recipe, and every program it starts, runs in the course's environment without anyone
+# activating it: nbgrader starts `alembic` by name, Lab's terminals start `python`.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export VIRTUAL_ENV := $(abspath $(VENV))
 ASSIGNMENTS := $(notdir $(wildcard source/ps*))
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test test-fast system-deps release validate lint format clean-notebooks book bench clean
+.PHONY: help install install-dev lab test test-fast system-deps release validate lint format clean-notebooks book bench clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-16s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
+	@echo "Installing the course into $(VENV) (about 2 minutes the first time) ..."
 	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
+	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the course with everything it needs
+$(DEV_STAMP): $(STAMP)
+	@echo "Installing the test, lint and book tools into $(VENV) ..."
+	$(PY) -m pip install --quiet -e '.[$(DEV_EXTRAS)]'
+	touch $(DEV_STAMP)
+
+install: $(STAMP) ## create .venv with the course and what it needs to run (no test tools)
+
+install-dev: $(DEV_STAMP) ## install as well what the tests, the linter and the book need
 
 lab: install ## open the course in JupyterLab (prints the URL when there is no display)
-	$(JUPYTER) lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) \
-		--LabApp.default_url=/lab/tree/course/00-welcome.ipynb \
+	$(PY) -m calcml.lab --port=$(PORT) \
 		$(if $(DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 system-deps: ## Debian packages the tests use: chromium (browser suite), bubblewrap (sandbox), npm (MathJax for the book)
@@ -39,32 +52,33 @@ system-deps: ## Debian packages the tests use: chromium (browser suite), bubblew
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else echo "Please install the Debian packages:$$missing (sudo apt-get install$$missing)"; exit 1; fi
 
-test: install system-deps ## install what the tests need and run the whole suite
+test: install-dev system-deps ## install what the tests need and run the whole suite
 	$(PY) -m pytest
 
-test-fast: install ## the suite without the browser, book and nbgrader-pipeline tests
+test-fast: install-dev ## the suite without the browser, book and nbgrader-pipeline tests
 	$(PY) -m pytest -m "not browser and not book and not nbgrader"
 
-release: install ## regenerate release/ from source/ with nbgrader generate_assignment
-	cd "$(CURDIR)" && for a in $(ASSIGNMENTS); do $(VENV)/bin/nbgrader generate_assignment "$$a" --force --log-level=WARN || exit 1; done
+release: install ## regenerate release/ from source/ (nbgrader generate_assignment; release/ kept on failure)
+	$(PY) -m autograder release $(ASSIGNMENTS)
 
-validate: install ## nbgrader validate on source/ (must pass) and --invert on release/ (must fail)
-	for a in $(ASSIGNMENTS); do $(VENV)/bin/nbgrader validate source/$$a/$$a.ipynb && $(VENV)/bin/nbgrader validate --invert release/$$a/$$a.ipynb || exit 1; done
+validate: install ## solutions in source/ pass their tests, the stubs in release/ fail them
+	$(PY) -m autograder validate $(foreach a,$(ASSIGNMENTS),source/$(a)/$(a).ipynb)
+	$(PY) -m autograder validate --invert $(foreach a,$(ASSIGNMENTS),release/$(a)/$(a).ipynb)
 
-lint: install ## ruff on the code and the notebooks
+lint: install-dev ## ruff on the code and the notebooks
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: install ## ruff format
+format: install-dev ## ruff format
 	$(VENV)/bin/ruff format .
 
-clean-notebooks: install ## strip outputs and volatile metadata from course/ and source/ notebooks
+clean-notebooks: install-dev ## strip outputs and volatile metadata from course/ and source/ notebooks
 	$(VENV)/bin/nbstripout --keep-id course/*.ipynb source/*/*.ipynb
 
-book: install ## build the course as an offline static website in _build/html
+book: install-dev ## build the course as an offline static website in _build/html
 	$(PY) -m calcml.book
 
-bench: install ## run the benchmarks and print their numbers
+bench: install-dev ## run the benchmarks and print their numbers
 	for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean: ## remove build output and grading run-time data (never submitted/)

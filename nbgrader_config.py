@@ -1,10 +1,18 @@
 """nbgrader configuration for the course (stock nbgrader commands and `python -m autograder` read it)."""
 
 import os
+import sys
 
 c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
 
 _here = os.path.dirname(os.path.abspath(__file__))
+
+# nbgrader runs `alembic` by name when it creates the gradebook. Started as `.venv/bin/nbgrader`
+# from a shell where the venv is not activated, it must still find the venv's own, so the folder
+# of the interpreter running nbgrader goes first on PATH (for nbgrader and what it starts).
+_bin = os.path.dirname(sys.executable)
+if _bin not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
 
 c.CourseDirectory.course_id = "calculus-for-ml"
 c.CourseDirectory.root = _here

@@ -11,6 +11,13 @@ import sys
 # the way jsonschema expects of a missing package.
 sys.modules.setdefault("rfc3987_syntax", None)
 
+from autograder.environment import put_interpreter_on_path  # noqa: E402 - after the entry above
+
+# nbgrader starts some tools by name (``alembic`` when it creates a gradebook): started as
+# ``.venv/bin/python -m autograder`` from a shell where the venv is not activated, those must
+# still be the venv's own.
+put_interpreter_on_path()
+
 from autograder.cli import main  # noqa: E402 - after the entry above, on purpose
 
 if __name__ == "__main__":

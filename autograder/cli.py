@@ -6,8 +6,10 @@ Commands:
   report <assignment>    item analysis of the class (HTML + CSV)
   feedback <assignment>  per-student feedback HTML without hidden test code
   selfcheck <assignment> grade your own work locally (self-study learners)
+  validate <notebook>    run a notebook's visible tests as nbgrader validate does; exit 1 on failure
+  release [assignment]   regenerate release/ from source/ without losing the old one on failure
 
-``report``, ``feedback`` and ``selfcheck`` live in their own modules, imported only when used.
+``report``, ``feedback``, ``selfcheck``, ``validate`` and ``release`` live in their own modules, imported only when used.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ EXTERNAL_COMMANDS = {
     "report": ("autograder.report", "item analysis of an assignment (HTML page, PNG plots, CSV)"),
     "feedback": ("autograder.feedback", "per-student feedback HTML (hidden tests never shown)"),
     "selfcheck": ("autograder.selfcheck", "grade your own work locally and see a score"),
+    "validate": ("autograder.validate", "run a notebook's tests; exit status 1 when one fails"),
+    "release": ("autograder.release", "regenerate release/ from source/ (nbgrader, safely)"),
 }
 
 

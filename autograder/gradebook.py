@@ -62,8 +62,31 @@ def load_course(course_dir: Path) -> Course:
     return Course(root=root, config=config, coursedir=coursedir)
 
 
+def sqlite_path(db_url: str) -> Path | None:
+    """The file of a ``sqlite:///`` gradebook URL (None for other databases or in-memory ones)."""
+    prefix = "sqlite:///"
+    if not db_url.startswith(prefix) or db_url == prefix or ":memory:" in db_url:
+        return None
+    return Path(db_url[len(prefix) :])
+
+
+def require_gradebook(course: Course, assignment: str) -> None:
+    """Refuse, in one line, to grade a course whose SQLite gradebook does not exist yet.
+
+    Opening a missing gradebook would create it on the spot, and grading would then stop anyway
+    because the assignment is not in it.
+    """
+    path = sqlite_path(course.db_url)
+    if path is not None and not path.exists():
+        raise CourseError(
+            f"{path}: no gradebook yet: release the assignment first "
+            f"(`make release`, or `nbgrader generate_assignment {assignment}`)"
+        )
+
+
 def assignment_notebooks(course: Course, assignment: str) -> list[str]:
     """Names of the notebooks the gradebook knows for ``assignment`` (nbgrader grades only those)."""
+    require_gradebook(course, assignment)
     with Gradebook(course.db_url, course.coursedir.course_id) as gb:
         try:
             found = gb.find_assignment(assignment)

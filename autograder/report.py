@@ -4,14 +4,15 @@ Reads the per-student result files ``reports/<assignment>/results/<student>.json
 ``grade`` and writes, next to them:
 
 * ``reports/<assignment>/report.html``: the class summary, the hardest items, the pass rate of every
-  test cell and of every misconception tag, with PNG plots;
+  test cell and, for every misconception tag, how many students showed it, with PNG plots;
 * ``reports/<assignment>/items.csv``: one row per test cell and per tag;
-* ``score_histogram.png``, ``cell_pass_rates.png``, ``tag_pass_rates.png``.
+* ``score_histogram.png``, ``cell_pass_rates.png`` and, when some student showed a misconception,
+  ``misconceptions.png``.
 
 A test cell *passes* for a student when its verdict (the verified one when the grader produced one,
 otherwise the kernel's) is a pass. A misconception tag (``[tag: name]`` in a failure message) is
-counted over the submissions graded on the cells that can report it: its pass rate is the share of
-those submissions that did **not** show it.
+counted over the submissions graded on the cells that can report it: the report says how many of
+those submissions showed it, and what share of them that is.
 """
 
 from __future__ import annotations
@@ -136,6 +137,11 @@ class TagStats:
     def pass_rate(self) -> float:
         return 1.0 - self.shown / self.exposed if self.exposed else math.nan
 
+    @property
+    def share(self) -> float:
+        """The share of the submissions graded on its cells that showed this misconception."""
+        return self.shown / self.exposed if self.exposed else math.nan
+
 
 @dataclass
 class Analysis:
@@ -234,6 +240,8 @@ def write_items_csv(analysis: Analysis, path: Path) -> None:
                 "mean_points",
                 "flagged",
                 "most_common_failure",
+                "showed_it",
+                "share_showing",
             ]
         )
         for c in analysis.cells:
@@ -250,6 +258,8 @@ def write_items_csv(analysis: Analysis, path: Path) -> None:
                     "" if math.isnan(c.mean_points) else f"{c.mean_points:.4f}",
                     c.flagged,
                     common[0][0] if common else "",
+                    "",
+                    "",
                 ]
             )
         for t in analysis.tags:
@@ -260,16 +270,26 @@ def write_items_csv(analysis: Analysis, path: Path) -> None:
                     " ".join(sorted(t.cells)),
                     "",
                     t.exposed,
-                    t.exposed - t.shown,
-                    "" if math.isnan(t.pass_rate) else f"{t.pass_rate:.4f}",
                     "",
                     "",
                     "",
+                    "",
+                    "",
+                    t.shown,
+                    "" if math.isnan(t.share) else f"{t.share:.4f}",
                 ]
             )
 
 
-def _bar_png(labels: list[str], rates: list[float], title: str, xlabel: str, path: Path) -> None:
+def _bar_png(
+    labels: list[str],
+    rates: list[float],
+    title: str,
+    xlabel: str,
+    path: Path,
+    notes: list[str] | None = None,
+) -> None:
+    """Horizontal bars of percentages, optionally with a note (``3 of 12``) at the end of each."""
     from calcml.figures import COLORS, figure_png, label_axes, new_figure
 
     height = max(2.0, 0.35 * len(labels) + 1.2)
@@ -277,11 +297,51 @@ def _bar_png(labels: list[str], rates: list[float], title: str, xlabel: str, pat
     ax = fig.axes[0]
     y = list(range(len(labels)))
     ax.barh(y, [100 * r for r in rates], height=0.6, color=COLORS["curve"])
+    for row, rate, note in zip(y, rates, notes or [], strict=False):
+        if rate > 0.8:  # no room right of a long bar: write inside its end, in white
+            ax.text(100 * rate - 1.5, row, note, va="center", ha="right", fontsize=8, color="white")
+        else:
+            ax.text(100 * rate + 1.5, row, note, va="center", ha="left", fontsize=8)
     ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.set_yticks(y, labels)
     ax.set_xlim(0, 100)
     label_axes(ax, title, xlabel, "")
     path.write_bytes(figure_png(fig, compress_level=6))
+
+
+def shown_tags(analysis: Analysis) -> list[TagStats]:
+    """The misconceptions at least one graded student showed, most common first."""
+    shown = [t for t in analysis.tags if t.exposed and t.shown]
+    return sorted(shown, key=lambda t: (-t.share, -t.shown, t.tag))
+
+
+def _misconceptions_html(analysis: Analysis) -> list[str]:
+    """The misconceptions section: who showed what, or one sentence when nobody showed any."""
+    shown = shown_tags(analysis)
+    if not analysis.tags:
+        return ["<p>No failure message carried a misconception tag.</p>"]
+    if not shown:
+        names = ", ".join(t.tag for t in sorted(analysis.tags, key=lambda t: t.tag))
+        return [
+            f"<p>No graded student showed any of the {len(analysis.tags)} misconceptions the "
+            f"failing tests named ({html.escape(names)}).</p>"
+        ]
+    rows = [
+        [
+            t.tag,
+            ", ".join(sorted(t.cells)),
+            f"{t.shown} of {t.exposed}",
+            _pct(t.share),
+        ]
+        for t in shown
+    ]
+    return [
+        '<img src="misconceptions.png" alt="Bar chart of the share of graded students who showed '
+        'each misconception, most common first">',
+        "<p>Each row counts the students, among those graded on the test cells that can detect "
+        "the misconception, whose failing tests named it.</p>",
+        _table(["misconception", "detected by", "students who showed it", "share"], rows),
+    ]
 
 
 def _histogram_png(percentages: list[float], title: str, path: Path) -> None:
@@ -370,23 +430,9 @@ def render_html(analysis: Analysis, top: int) -> str:
                 for c in a.cells
             ],
         ),
-        "<h2>Misconception tags</h2>",
+        "<h2>Misconceptions</h2>",
+        *_misconceptions_html(a),
     ]
-    if a.tags:
-        parts += [
-            '<img src="tag_pass_rates.png" alt="Bar chart of the share of submissions free of each misconception tag">',
-            "<p>A tag's pass rate is the share of submissions, among those graded on the cells that report it, "
-            "that did not show it.</p>",
-            _table(
-                ["tag", "reported by", "graded", "showed it", "pass rate"],
-                [
-                    [t.tag, ", ".join(sorted(t.cells)), t.exposed, t.shown, _pct(t.pass_rate)]
-                    for t in a.tags
-                ],
-            ),
-        ]
-    else:
-        parts.append("<p>No failure message carried a misconception tag.</p>")
     if a.not_graded:
         parts += [
             "<h2>Submissions that could not be graded</h2>",
@@ -413,15 +459,19 @@ def write_report(course_dir: Path, assignment: str, top: int = 5) -> Path:
         "pass rate (%)",
         out / "cell_pass_rates.png",
     )
-    if analysis.tags:
-        tags = [t for t in analysis.tags if t.exposed]
+    shown = shown_tags(analysis)
+    chart = out / "misconceptions.png"
+    if shown:
         _bar_png(
-            [t.tag for t in tags],
-            [t.pass_rate for t in tags],
-            "Pass rate per misconception tag",
-            "submissions without it (%)",
-            out / "tag_pass_rates.png",
+            [t.tag for t in shown],
+            [t.share for t in shown],
+            "Students who showed each misconception",
+            "share of the graded students (%)",
+            chart,
+            notes=[f"{t.shown} of {t.exposed}" for t in shown],
         )
+    else:
+        chart.unlink(missing_ok=True)  # a chart from an earlier run would no longer be true
     write_items_csv(analysis, out / "items.csv")
     page = out / "report.html"
     page.write_text(render_html(analysis, top), encoding="utf-8")

@@ -33,6 +33,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -307,18 +308,22 @@ def _execute(path_str: str, timeout: float) -> tuple[str, dict, float]:
     import nbformat
     from nbclient import NotebookClient
 
+    from autograder.environment import ipc_kernel_config
+
     path = Path(path_str)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        allow_errors=True,
-        store_widget_state=False,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
     start = time.perf_counter()
-    client.execute()
+    with tempfile.TemporaryDirectory(prefix="calcml-book-kernel-") as sockets:
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            allow_errors=True,
+            store_widget_state=False,
+            resources={"metadata": {"path": str(path.parent)}},
+            config=ipc_kernel_config(Path(sockets)),
+        )
+        client.execute()
     return path_str, json.loads(nbformat.writes(nb)), time.perf_counter() - start
 
 

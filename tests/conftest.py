@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -13,6 +14,16 @@ REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 __all__ = ["isolated_jupyter_env", "REPO", "BIN"]
+
+# The plain-shell helpers (tests/plain_shell.py), loaded once as a plain module.
+PLAIN_SHELL_MODULE = "calcml_plain_shell"
+if PLAIN_SHELL_MODULE not in sys.modules:
+    _spec = importlib.util.spec_from_file_location(
+        PLAIN_SHELL_MODULE, Path(__file__).parent / "plain_shell.py"
+    )
+    _module = importlib.util.module_from_spec(_spec)
+    sys.modules[PLAIN_SHELL_MODULE] = _module
+    _spec.loader.exec_module(_module)
 
 
 @pytest.fixture(scope="session")

@@ -108,7 +108,7 @@ def expected_rate(results: list[dict], grade_id: str) -> float:
     return passed / len(graded)
 
 
-def test_report_writes_csv_with_cell_and_tag_pass_rates(reported):
+def test_report_writes_csv_with_cell_pass_rates_and_tag_counts(reported):
     out, results, status = reported
     assert status == 0
     rows = list(csv.DictReader((out / "items.csv").open()))
@@ -122,8 +122,11 @@ def test_report_writes_csv_with_cell_and_tag_pass_rates(reported):
     tags = {r["id"]: r for r in rows if r["kind"] == "tag"}
     assert set(tags) == set(TAGGED.values())
     for grade_id, tag in TAGGED.items():
-        # A tag is shown exactly when its cell fails here, so its pass rate is the cell's.
-        assert float(tags[tag]["pass_rate"]) == pytest.approx(expected_rate(results, grade_id))
+        # A tag is shown exactly when its cell fails here: its count is the cell's failures.
+        share = 1 - expected_rate(results, grade_id)
+        assert int(tags[tag]["showed_it"]) == round(12 * share)
+        assert float(tags[tag]["share_showing"]) == pytest.approx(share)
+        assert tags[tag]["pass_rate"] == ""  # a misconception has no "pass rate"
     assert "wrong value" in cells["test_poly_derivative"]["most_common_failure"]
 
 
@@ -138,7 +141,7 @@ def test_report_html_lists_hardest_item_first_and_shows_plots(reported):
     assert {src for src, _ in images} == {
         "score_histogram.png",
         "cell_pass_rates.png",
-        "tag_pass_rates.png",
+        "misconceptions.png",
     }
     for src, _alt in images:
         with Image.open(out / src) as im:
@@ -177,3 +180,42 @@ def test_result_missing_fields_is_named_in_the_error(tmp_path, capsys):
 def test_no_results_says_to_grade_first(tmp_path, capsys):
     assert main(["--course-dir", str(tmp_path), "report", ASSIGNMENT]) == 1
     assert "autograder grade ps1_derivatives" in capsys.readouterr().err
+
+
+def test_misconception_rows_count_students_most_common_first(reported):
+    out, results, _ = reported
+    page = (out / "report.html").read_text()
+    section = page.split("<h2>Misconceptions</h2>", 1)[1]
+    rows = re.findall(
+        r"<tr><td>([^<]+)</td><td>[^<]*</td><td>([^<]+)</td><td>([^<]+)</td>", section
+    )
+    # off-by-one-power: poly_derivative fails for 9 of 12; forward-difference: 6 of 12.
+    assert rows == [
+        ("off-by-one-power", "9 of 12", "75%"),
+        ("forward-difference", "6 of 12", "50%"),
+    ]
+    assert "pass rate" not in section
+
+
+def test_no_misconception_shown_gives_a_sentence_not_an_empty_chart(tmp_path):
+    everyone_right = [
+        make_result(f"s{i:02d}", dict.fromkeys(TAGGED, True) | {"test_secant_slope": i % 2 == 0})
+        for i in range(4)
+    ]
+    # One student's passing cells still list the tags their cells can report.
+    for result in everyone_right:
+        for cell in result["cells"]:
+            if cell["grade_id"] in TAGGED:
+                cell["tags"] = [TAGGED[cell["grade_id"]]]
+                cell["verified_passed"] = cell["kernel_passed"] = True
+    out = tmp_path / "reports" / ASSIGNMENT
+    out.mkdir(parents=True)
+    (out / "misconceptions.png").write_bytes(b"stale chart of an earlier run")
+    write_results(tmp_path, everyone_right)
+    assert main(["--course-dir", str(tmp_path), "report", ASSIGNMENT]) == 0
+    page = (out / "report.html").read_text()
+    section = page.split("<h2>Misconceptions</h2>", 1)[1]
+    assert "No graded student showed any of the 2 misconceptions" in section
+    assert "forward-difference" in section and "off-by-one-power" in section
+    assert "misconceptions.png" not in page
+    assert not (out / "misconceptions.png").exists()

@@ -1,0 +1,49 @@
+"""The course's environment for the programs our commands start.
+
+The venv need never be activated: ``.venv/bin/python -m autograder ...`` works from a plain shell
+because the folder of the running interpreter goes first on ``PATH`` before anything else starts.
+nbgrader runs ``alembic`` by name when it creates a gradebook, and a student's terminal or a kernel
+must find the course's ``python``, ``jupyter`` and ``nbgrader`` rather than the machine's.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import MutableMapping
+from pathlib import Path
+
+from traitlets.config import Config
+
+
+def interpreter_bin() -> Path:
+    """The folder of the running interpreter as it was started (a venv's ``bin``, not resolved)."""
+    return Path(sys.executable).parent
+
+
+def put_interpreter_on_path(environ: MutableMapping[str, str] | None = None) -> None:
+    """Put :func:`interpreter_bin` first on ``PATH`` in ``environ`` (default: ``os.environ``).
+
+    Inside a venv, ``VIRTUAL_ENV`` is set too, as ``activate`` would, so that tools which look at it
+    (pip, Lab's terminals, prompts) see the course's environment.
+    """
+    environ = os.environ if environ is None else environ
+    bin_dir = str(interpreter_bin())
+    parts = [p for p in environ.get("PATH", "").split(os.pathsep) if p and p != bin_dir]
+    environ["PATH"] = os.pathsep.join([bin_dir, *parts])
+    if sys.prefix != sys.base_prefix:
+        environ["VIRTUAL_ENV"] = sys.prefix
+
+
+def ipc_kernel_config(folder: Path) -> Config:
+    """Configuration for a kernel of our own tools that talks over ``ipc`` sockets in ``folder``.
+
+    ipykernel warns on every start of a kernel over TCP without CurveZMQ keys that its traffic
+    could be read by others on the machine. A kernel that our tools start and stop themselves
+    (``validate``, ``make book``) needs no TCP at all: Unix sockets in a private folder (mode 0700
+    from :func:`tempfile.mkdtemp`) are reachable only by their owner, and the warning does not apply.
+    """
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(Path(folder) / "kernel")
+    return config
