@@ -22,13 +22,10 @@ import shutil
 import sys
 from pathlib import Path
 
-from autograder.report import (
-    SCORED_STATUSES,
-    TAG_PATTERN,
-    ResultsError,
-    cell_passed,
-    load_results,
-)
+from autograder import misconceptions
+from autograder.pages import page_head
+from autograder.report import SCORED_STATUSES, ResultsError, load_results
+from autograder.verdict import NOT_WRITTEN, OUTCOME_WORDS, PASSED, cell_tags, outcome_of
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
@@ -37,11 +34,6 @@ REDACTED = "[hidden test code removed]"
 MIN_REDACT_LENGTH = 8
 #: In a student's own answer only whole hidden lines at least this long are redacted.
 WHOLE_LINE_MIN = 20
-
-
-def tags_in(message: str) -> list[str]:
-    """Misconception tags written into a failure message as ``[tag: name]``."""
-    return TAG_PATTERN.findall(message or "")
 
 
 def _cell_source(cell: dict) -> str:
@@ -91,12 +83,25 @@ def redact(text: str, hidden: set[str], *, whole_lines: bool = False) -> str:
 
 def clean_message(message: str, hidden: set[str]) -> str:
     """The failure message for a student: tags taken out (shown separately), hidden code redacted."""
-    return redact(TAG_PATTERN.sub("", message or "").strip(), hidden)
+    return redact(misconceptions.strip_tag_text(message), hidden)
 
 
 def tag_hint(tag: str) -> str:
-    """A readable hint from a tag name (``forward-difference`` → ``forward difference``)."""
-    return tag.replace("-", " ")
+    """The curated sentence for a tag, with where to read up (see autograder.misconceptions)."""
+    entry = misconceptions.hint(tag)
+    if entry is None:
+        return tag.replace("-", " ")
+    return f"{entry.sentence} (See {entry.where}.)"
+
+
+def manual_state(item: dict) -> str:
+    """How a hand-graded answer stands: awaiting grading, no answer, or its score."""
+    if item.get("needs_manual_grade") or item.get("score") is None:
+        return "awaiting grading by your instructor"
+    score = float(item["score"])
+    if score == 0:
+        return "no answer was written: 0 points"
+    return f"{score:g} points"
 
 
 def student_answers(notebook: Path) -> list[tuple[str, str, str]]:
@@ -126,6 +131,7 @@ th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertica
 th { background: #f2f2f2; }
 .pass { color: #1a7f37; font-weight: bold; }
 .fail { color: #b42318; font-weight: bold; }
+.todo { color: #6b4e00; font-weight: bold; }
 pre { background: #f6f8fa; padding: 0.6em; overflow-x: auto; white-space: pre-wrap; }
 .hint { font-style: italic; }
 """
@@ -135,8 +141,7 @@ def render_feedback(result: dict, answers: list[tuple[str, str, str]], hidden: s
     student = html.escape(str(result["student"]))
     assignment = html.escape(str(result["assignment"]))
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Feedback: {assignment} ({student})</title><style>{STYLE}</style></head><body>",
+        page_head(f"Feedback: {result['assignment']} ({result['student']})", STYLE),
         f"<h1>Feedback on {assignment}</h1>",
         f"<p>Student: <b>{student}</b></p>",
     ]
@@ -161,22 +166,19 @@ def render_feedback(result: dict, answers: list[tuple[str, str, str]], hidden: s
             "<th>result</th><th>what went wrong</th></tr></thead><tbody>"
         )
         for cell in result["cells"]:
-            passed = cell_passed(cell)
-            tags = cell.get("tags") or tags_in(cell.get("message") or "")
+            outcome = outcome_of(cell)
             detail = ""
-            if not passed:
+            if outcome != PASSED:
                 message = clean_message(cell.get("message") or "", hidden)
                 detail = f"<pre>{html.escape(message)}</pre>" if message else ""
-                if tags:
-                    detail += "".join(
-                        f"<p class='hint'>Likely misconception: {html.escape(tag_hint(t))}</p>"
-                        for t in tags
-                    )
+                detail += "".join(
+                    f"<p class='hint'>Likely misconception: {html.escape(tag_hint(t))}</p>"
+                    for t in cell_tags(cell)
+                )
             if cell.get("flagged"):
                 detail += "<p>Flagged for review by your instructor.</p>"
-            verdict = (
-                "<span class='pass'>passed</span>" if passed else "<span class='fail'>failed</span>"
-            )
+            css = "pass" if outcome == PASSED else "todo" if outcome == NOT_WRITTEN else "fail"
+            verdict = f"<span class='{css}'>{OUTCOME_WORDS[outcome]}</span>"
             parts.append(
                 f"<tr><td>{html.escape(str(cell['grade_id']))}</td><td>{html.escape(str(cell.get('function') or ''))}</td>"
                 f"<td>{float(cell['points']):g} / {float(cell['max_points']):g}</td><td>{verdict}</td><td>{detail}</td></tr>"
@@ -186,7 +188,7 @@ def render_feedback(result: dict, answers: list[tuple[str, str, str]], hidden: s
     if manual:
         parts.append("<h2>Graded by hand</h2><ul>")
         for item in manual:
-            state = "waiting for your instructor" if item.get("needs_manual_grade") else "graded"
+            state = manual_state(item)
             parts.append(
                 f"<li>{html.escape(str(item.get('grade_id')))} ({float(item.get('max_points') or 0):g} points): {state}</li>"
             )
