@@ -30,6 +30,8 @@ from autograder.verdict import NOT_WRITTEN, OUTCOME_WORDS, PASSED, cell_tags, ou
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
 REDACTED = "[hidden test code removed]"
+#: Marks our pages, to tell them from those of ``nbgrader generate_feedback`` at the same path.
+GENERATOR = "calcml-autograder-feedback"
 #: Hidden-test lines shorter than this are too generic to redact (``pass``, ``)``...).
 MIN_REDACT_LENGTH = 8
 #: In a student's own answer only whole hidden lines at least this long are redacted.
@@ -142,6 +144,7 @@ def render_feedback(result: dict, answers: list[tuple[str, str, str]], hidden: s
     assignment = html.escape(str(result["assignment"]))
     parts = [
         page_head(f"Feedback: {result['assignment']} ({result['student']})", STYLE),
+        f"<meta name='generator' content='{GENERATOR}'>",
         f"<h1>Feedback on {assignment}</h1>",
         f"<p>Student: <b>{student}</b></p>",
     ]
@@ -219,11 +222,13 @@ def write_feedback(
     assignment: str,
     students: list[str] | None = None,
     errors: list[str] | None = None,
+    replaced: list[str] | None = None,
 ) -> list[Path]:
     """Write the feedback page of every graded student (or of ``students``); return the paths.
 
     A result that cannot get a page (its student id is no usable folder name) is reported in
     ``errors`` and the others are written; without an ``errors`` list it raises ResultsError.
+    Students whose page had been written by ``nbgrader generate_feedback`` go into ``replaced``.
     """
     course_dir = Path(course_dir)
     results = load_results(course_dir, assignment)
@@ -251,6 +256,8 @@ def write_feedback(
         out_dir = course_dir / "feedback" / student / assignment
         out_dir.mkdir(parents=True, exist_ok=True)
         page = out_dir / f"{notebook}.html"
+        if replaced is not None and page.is_file() and GENERATOR not in _head(page):
+            replaced.append(student)
         page.write_text(render_feedback(result, answers, hidden), encoding="utf-8")
         for name in ("timestamp.txt", "submission_secret.txt"):
             for folder in (course_dir / "autograded" / student / assignment, submitted):
@@ -259,6 +266,11 @@ def write_feedback(
                     break
         written.append(page)
     return written
+
+
+def _head(page: Path) -> str:
+    with page.open("rb") as handle:
+        return handle.read(4096).decode("utf-8", "replace")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -271,14 +283,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     course_dir = Path(getattr(args, "course_dir", None) or ".")
     errors: list[str] = []
+    replaced: list[str] = []
     try:
         pages = write_feedback(
-            course_dir, args.assignment, getattr(args, "students", None), errors=errors
+            course_dir,
+            args.assignment,
+            getattr(args, "students", None),
+            errors=errors,
+            replaced=replaced,
         )
     except ResultsError as exc:
         print(f"feedback: error: {exc}", file=sys.stderr)
         return 1
     for problem in errors:
         print(f"feedback: error: {problem}", file=sys.stderr)
+    if replaced:
+        print(
+            f"feedback: replaced the page nbgrader generate_feedback had written for "
+            f"{len(replaced)} student(s) (both are safe and show the same verdicts)"
+        )
     print(f"feedback: wrote {len(pages)} page(s) under {course_dir / 'feedback'}")
     return 1 if errors else 0

@@ -36,7 +36,7 @@ def content_security_policy(style: str, images: bool = False) -> str:
 
 def page_head(title: str, style: str, *, images: bool = False) -> str:
     """``<!DOCTYPE html>`` up to ``<body>``: charset, the policy, the title and the style."""
-    policy = html.escape(content_security_policy(style, images), quote=True)
+    policy = content_security_policy(style, images)  # no quote or angle bracket in it
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f'<meta http-equiv="Content-Security-Policy" content="{policy}">'

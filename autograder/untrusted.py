@@ -10,8 +10,9 @@ before it is saved:
   (a note in ``text/plain`` says so);
 * output metadata is dropped (only an image's ``alt`` text, bounded, and its size are kept);
 * notebook metadata keeps only the kernel and language description (widget state goes);
-* cell metadata keeps only nbgrader's; markdown attachments are dropped and raw HTML in a
-  student's markdown is escaped (``<`` becomes ``&lt;``: text, never a tag);
+* cell metadata keeps only nbgrader's; markdown attachments are dropped (and links to them
+  disabled) and raw HTML in a student's markdown is escaped (``<`` becomes ``&lt;``: text, never
+  a tag);
 * every string and list is bounded (:data:`BOUNDS`).
 
 :func:`terminal_safe` and :func:`csv_safe` cover the other two places a person reads student text:
@@ -28,6 +29,7 @@ import nh3
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
+from traitlets import Bool
 
 #: The size bounds applied to student-originated text before it is kept (stated in the README).
 BOUNDS = {
@@ -75,8 +77,10 @@ def clean_html(markup: str) -> str:
 
 
 def escape_markdown_html(text: str) -> str:
-    """Markdown whose raw HTML is shown as text: every ``<`` becomes ``&lt;``."""
-    return bounded(text, BOUNDS["markdown_chars"]).replace("<", "&lt;")
+    """Markdown whose raw HTML is shown as text (every ``<`` becomes ``&lt;``), and whose links
+    to cell attachments (dropped) point nowhere: nbconvert stops on a missing attachment."""
+    text = bounded(text, BOUNDS["markdown_chars"]).replace("<", "&lt;")
+    return text.replace("attachment:", "removed-attachment:")
 
 
 def _image(data: object) -> str | None:
@@ -194,6 +198,8 @@ def sanitize_notebook(nb: NotebookNode) -> NotebookNode:
 
 class SanitizeUntrusted(Preprocessor):
     """:func:`sanitize_notebook` as an nbconvert preprocessor (for chains and nbgrader configs)."""
+
+    enabled = Bool(True)  # nbconvert preprocessors are off unless enabled
 
     def preprocess(self, nb, resources):
         return sanitize_notebook(nb), resources
