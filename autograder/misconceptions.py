@@ -118,7 +118,7 @@ _ROWS = [
         "not-callable",
         _D,
         _TANGENT,
-        "tangent_line must return a function of x (define an inner function and return it).",
+        "Return a function of x from tangent_line: define an inner function and return it.",
     ),
     (
         "modifies-input",
@@ -382,7 +382,7 @@ _ROWS = [
         _TEST2,
         "Minimum and maximum are swapped: f'' > 0 means concave up, a minimum.",
     ),
-    ("x0-truncated", _C, _TEST2, "x0 was cut to an integer: substitute x0 itself into f''."),
+    ("x0-truncated", _C, _TEST2, "Your x0 was cut to an integer: substitute x0 itself into f''."),
     (
         "used-first-derivative",
         _C,
@@ -433,7 +433,7 @@ _ROWS = [
         _DESCENT,
         "Every row of history is the same point: you stored one array and kept changing it; store copies or write w = w - lr * g.",
     ),
-    ("history-missing-start", _G, _DESCENT, "history must start with the starting point itself."),
+    ("history-missing-start", _G, _DESCENT, "The history must start with the starting point itself."),
     (
         "tol-not-strict",
         _G,

@@ -241,3 +241,36 @@ def test_honest_work_keeps_full_marks_everywhere(graded):
     assert all(c["points"] == c["max_points"] and not c["flagged"] for c in result["cells"])
     rows = _feedback_rows(graded, "honest")
     assert all(rows[c["grade_id"]][1] == "passed" for c in result["cells"])
+
+
+def test_a_function_not_written_yet_is_said_so_everywhere(graded):
+    """The release stub is "not written yet" in feedback, selfcheck and the report: no tags."""
+    from autograder.feedback import hidden_test_lines
+    from autograder.report import analyse, load_results
+    from autograder.selfcheck import format_result
+
+    course, assignment = graded["course"], graded["assignment"]
+    result = graded["results"]["blank"]
+    assert all(c["outcome"] == "not-written" and c["tags"] == [] for c in result["cells"])
+    rows = _feedback_rows(graded, "blank")
+    assert all(rows[c["grade_id"]][1] == "not written yet" for c in result["cells"])
+    page = (course / "feedback" / "blank" / assignment / f"{assignment}.html").read_text()
+    assert "Likely misconception" not in page and "NotImplementedError: ." not in page
+    hidden = hidden_test_lines(course / "source" / assignment / f"{assignment}.ipynb")
+    text = format_result(result, hidden)
+    assert "[TODO] secant_slope" in text and "hint:" not in text
+    # The written answer left as the stub scored 0 without a person: said as such.
+    assert "no answer was written" in text and "graded by hand: graded" not in text
+    analysis = analyse(
+        [r for r in load_results(course, assignment) if r["student"] == "blank"], assignment
+    )
+    assert analysis.tags == []
+    assert all(dict(c.messages) == {"not written yet": 1} for c in analysis.cells)
+
+
+def test_selfcheck_totals_name_the_points_it_cannot_score(graded):
+    from autograder.selfcheck import format_result
+
+    text = format_result(graded["results"]["honest"], set())
+    assert "self-check cannot score the 2 point(s) of explain_roundoff" in text
+    assert "awaiting grading by your instructor" in text
