@@ -25,6 +25,7 @@ from pathlib import Path
 from autograder import misconceptions
 from autograder.pages import page_head
 from autograder.report import SCORED_STATUSES, ResultsError, load_results
+from autograder.untrusted import terminal_safe
 from autograder.verdict import NOT_WRITTEN, OUTCOME_WORDS, PASSED, cell_tags, outcome_of
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
@@ -253,6 +254,7 @@ def write_feedback(
             continue
         submitted = course_dir / "submitted" / student / assignment
         answers = student_answers(submitted / f"{notebook}.ipynb")
+        result = with_hand_grades(course_dir, assignment, notebook, result)
         out_dir = course_dir / "feedback" / student / assignment
         out_dir.mkdir(parents=True, exist_ok=True)
         page = out_dir / f"{notebook}.html"
@@ -266,6 +268,33 @@ def write_feedback(
                     break
         written.append(page)
     return written
+
+
+def with_hand_grades(course_dir: Path, assignment: str, notebook: str, result: dict) -> dict:
+    """``result`` with each hand-graded item's state read from the gradebook now.
+
+    The result file was written at autograding time, before anyone graded by hand; feedback comes
+    after. Without a readable course gradebook the result's own state is kept.
+    """
+    manual = result.get("manual") or []
+    if not manual:
+        return result
+    try:
+        from nbgrader.api import Gradebook
+
+        from autograder.gradebook import load_course
+
+        course = load_course(course_dir)
+        with Gradebook(course.db_url, course.coursedir.course_id) as gb:
+            items = []
+            for item in manual:
+                grade = gb.find_grade(item["grade_id"], notebook, assignment, result["student"])
+                items.append(
+                    dict(item, needs_manual_grade=bool(grade.needs_manual_grade), score=grade.score)
+                )
+    except Exception:  # noqa: BLE001 - no course config or gradebook here: keep what we have
+        return result
+    return dict(result, manual=items)
 
 
 def _head(page: Path) -> str:
@@ -296,7 +325,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"feedback: error: {exc}", file=sys.stderr)
         return 1
     for problem in errors:
-        print(f"feedback: error: {problem}", file=sys.stderr)
+        print(f"feedback: error: {terminal_safe(problem)}", file=sys.stderr)
     if replaced:
         print(
             f"feedback: replaced the page nbgrader generate_feedback had written for "

@@ -433,7 +433,12 @@ _ROWS = [
         _DESCENT,
         "Every row of history is the same point: you stored one array and kept changing it; store copies or write w = w - lr * g.",
     ),
-    ("history-missing-start", _G, _DESCENT, "The history must start with the starting point itself."),
+    (
+        "history-missing-start",
+        _G,
+        _DESCENT,
+        "The history must start with the starting point itself.",
+    ),
     (
         "tol-not-strict",
         _G,

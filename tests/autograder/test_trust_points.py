@@ -128,6 +128,7 @@ def graded(tmp_path_factory, jupyter_env):
         "assignment": assignment,
         "process": done,
         "results": results,
+        "env": jupyter_env,
     }
 
 
@@ -274,3 +275,24 @@ def test_selfcheck_totals_name_the_points_it_cannot_score(graded):
     text = format_result(graded["results"]["honest"], set())
     assert "self-check cannot score the 2 point(s) of explain_roundoff" in text
     assert "awaiting grading by your instructor" in text
+
+
+def test_feedback_reads_hand_grades_from_the_gradebook(graded):
+    """Graded by hand after autograding: the feedback says the score, not "awaiting grading"."""
+    course, assignment = graded["course"], graded["assignment"]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        grade = gb.find_grade("explain_roundoff", assignment, assignment, "honest")
+        assert grade.needs_manual_grade
+        grade.manual_score = 1.5
+        grade.needs_manual_grade = False
+        gb.db.commit()
+    done = cohort.run(
+        [sys.executable, "-m", "autograder", "--course-dir", str(course)]
+        + ["feedback", assignment, "--student", "honest"],
+        course,
+        graded["env"],
+    )
+    assert done.returncode == 0, done.stderr
+    page = (course / "feedback" / "honest" / assignment / f"{assignment}.html").read_text()
+    assert "explain_roundoff (2 points): 1.5 points" in page
+    assert "awaiting grading" not in page
