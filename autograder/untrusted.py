@@ -28,7 +28,6 @@ import copy
 import nh3
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
-from nbformat.v4 import new_output
 from traitlets import Bool
 
 #: The size bounds applied to student-originated text before it is kept (stated in the README).
@@ -126,6 +125,11 @@ def _clean_data(data: object, metadata: object) -> tuple[dict, dict]:
     if dropped and "text/plain" not in clean:
         clean["text/plain"] = f"[output of type {', '.join(dropped[:5])} removed by the grader]"
     return clean, clean_meta
+
+
+def new_output(output_type: str, **fields) -> NotebookNode:
+    """An output node (``nbformat.v4.new_output`` without its schema check, which costs ~3 ms)."""
+    return NotebookNode(output_type=output_type, **fields)
 
 
 def sanitize_output(output: object) -> NotebookNode | None:
