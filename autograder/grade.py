@@ -10,8 +10,9 @@ How one run works:
    sanitizes the notebook with nbgrader's preprocessors (``OverwriteCells`` restores the trusted
    test cells from the gradebook), executes it in a sandboxed kernel (see :mod:`autograder.kernel`;
    the next kernel is already booting while the previous submission is being finished), caps
-   its output, and runs the independent verification (:mod:`autograder.verify`). A test cell keeps
-   its points only if both the kernel run and the verification pass; disagreements are flagged.
+   its output, and runs the independent verification (:mod:`autograder.verify`). The graded
+   notebook is made inert (:mod:`autograder.untrusted`), and each test cell earns
+   min(kernel score, trusted score) with every disagreement flagged (:mod:`autograder.verdict`).
 4. The main process is the only gradebook writer: it saves the scores with nbgrader's
    ``SaveAutoGrades`` and ``AssignLatePenalties``, marks flagged cells ``needs_manual_grade``, writes
    the graded notebook and the per-student JSON, then ``grades.csv`` and a summary table.

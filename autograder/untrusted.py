@@ -41,7 +41,6 @@ BOUNDS = {
     "traceback_line_chars": 2_000,
     "alt_chars": 500,
     "message_chars": 2_000,  # a failure message kept in results and feedback
-    "name_chars": 200,  # a student id, grade_id or function name kept in results
     "markdown_chars": 100_000,  # a student's markdown cell
 }
 

@@ -41,7 +41,7 @@ PASSED, PARTIAL, FAILED, NOT_WRITTEN, KERNEL_FAILED = (
 )
 VERDICT_ERROR = "GraderVerdict"
 NOT_EXECUTED = "CellNotExecuted"
-STUB_LINE = "raise NotImplementedError()"
+STUB_LINES = {"raise NotImplementedError()", "raise NotImplementedError"}
 
 
 @dataclass
@@ -122,7 +122,7 @@ def _stub_functions(nb) -> set[str]:
     for cell in nb.cells:
         if cell.cell_type == "code" and nbgrader_utils.is_solution(cell):
             lines = {line.strip() for line in str(cell.source).splitlines()}
-            if STUB_LINE in lines:
+            if lines & STUB_LINES:
                 stubs.add(cell.metadata["nbgrader"].get("grade_id"))
     return stubs
 
@@ -180,7 +180,7 @@ def judge_cell(cell, check, *, verify_on: bool, verify_error, function, stub: bo
                 f"{points:g} of {max_points:g} until your instructor reviews it."
             )
     return CellVerdict(
-        grade_id=bounded(grade_id, BOUNDS["name_chars"]),
+        grade_id=grade_id,  # restored from the gradebook: the instructor's
         function=function,
         points=float(points),
         max_points=max_points,
