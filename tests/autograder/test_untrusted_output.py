@@ -375,3 +375,36 @@ def test_csv_cells_never_become_formulas(course):
 def test_neutralisers_keep_numbers_and_text_apart():
     assert csv_safe(-1.5) == -1.5 and csv_safe("-1.5") == "'-1.5" and csv_safe("ok") == "ok"
     assert terminal_safe("a\x1b[2Jb\x9b\tc\n") == "a\\x1b[2Jb\\x9b\\x09c\n"
+
+
+def test_the_policy_itself_stops_a_script_that_slipped_into_our_page(tmp_path):
+    """Should escaping ever fail, the page's Content-Security-Policy still runs nothing."""
+    from autograder.feedback import STYLE
+    from autograder.pages import page_head
+
+    page = tmp_path / "page.html"
+    page.write_text(
+        page_head("policy check", STYLE)
+        + f"<p>text</p><script>{_marker('inline')}</script>"
+        + f"<img src='nothing.png' onerror=\"{_marker('onerror')}\">"
+        + f"<a id='link' href=\"javascript:{_marker('link')}\">link</a></body></html>"
+    )
+    control = tmp_path / "control.html"  # the same page without the policy: the marker runs
+    control.write_text(page.read_text().replace("Content-Security-Policy", "x-no-policy"))
+    with _chromium() as browser:
+        view = browser.new_page()
+        view.goto(control.as_uri())
+        assert "inline" in _marks(view)["pwned"]
+        view.goto(page.as_uri())
+        loaded = _marks(view)
+        view.evaluate(
+            "() => { window.violations = []; document.addEventListener("
+            "'securitypolicyviolation', e => window.violations.push(e.violatedDirective)); }"
+        )
+        view.click("#link", no_wait_after=True)
+        # The click is refused by the policy (a violation is reported), not merely slow.
+        view.wait_for_function("() => window.violations.length > 0")
+        marks = _marks(view)
+        assert loaded == marks
+        assert marks["pwned"] == "" and marks["attr"] is None, marks
+        assert view.evaluate("getComputedStyle(document.body).maxWidth") != "none"
