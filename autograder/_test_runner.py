@@ -34,6 +34,7 @@ from autograder._student_runner import (
     RemoteCallable,
     build_signature,
 )
+from autograder.misconceptions import TAG_SYNTAX
 
 STUDENT_RUNNER = Path(__file__).resolve().parent / "_student_runner.py"
 STARTUP_SECONDS = 60.0
@@ -268,6 +269,35 @@ def _message(error: BaseException) -> str:
     return (f"{name}: {text}" if text else name)[:MAX_MESSAGE]
 
 
+def _misconception(error: BaseException | None) -> str | None:
+    """The tag a trusted test attached to its failure (``error.misconception``), if well formed.
+
+    Only the test's own code sets this attribute: an exception from the student's process is
+    rebuilt here as a fresh built-in or library exception with a message and nothing else, so no
+    text of the student's can pose as a tag.
+    """
+    if error is None:
+        return None
+    try:
+        tag = error.__dict__.get("misconception")
+    except Exception:  # noqa: BLE001 - an exception without a plain __dict__ carries no tag
+        return None
+    if isinstance(tag, str) and TAG_SYNTAX.fullmatch(tag):
+        return tag
+    return None
+
+
+def _raised_not_implemented(error: BaseException | None) -> bool:
+    """Whether the failure came from a NotImplementedError (the release stub of a function)."""
+    seen = 0
+    while error is not None and seen < 20:
+        if isinstance(error, NotImplementedError):
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
 def run_job(job: dict, results_path: Path) -> None:
     results: dict = {"cells": {}, "student_cells": {}, "isolation": "", "error": None}
 
@@ -379,6 +409,8 @@ def _run_cells(job, student, namespace, results, save, disk) -> None:
         results["cells"][cell["grade_id"]] = {
             "passed": error is None,
             "message": "" if error is None else _message(error),
+            "tag": _misconception(error),
+            "not_written": _raised_not_implemented(error),
         }
         save()
 

@@ -22,26 +22,21 @@ import shutil
 import sys
 from pathlib import Path
 
-from autograder.report import (
-    SCORED_STATUSES,
-    TAG_PATTERN,
-    ResultsError,
-    cell_passed,
-    load_results,
-)
+from autograder import misconceptions
+from autograder.pages import page_head
+from autograder.report import SCORED_STATUSES, ResultsError, load_results
+from autograder.untrusted import terminal_safe
+from autograder.verdict import NOT_WRITTEN, OUTCOME_WORDS, PASSED, cell_tags, outcome_of
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
 REDACTED = "[hidden test code removed]"
+#: Marks our pages, to tell them from those of ``nbgrader generate_feedback`` at the same path.
+GENERATOR = "calcml-autograder-feedback"
 #: Hidden-test lines shorter than this are too generic to redact (``pass``, ``)``...).
 MIN_REDACT_LENGTH = 8
 #: In a student's own answer only whole hidden lines at least this long are redacted.
 WHOLE_LINE_MIN = 20
-
-
-def tags_in(message: str) -> list[str]:
-    """Misconception tags written into a failure message as ``[tag: name]``."""
-    return TAG_PATTERN.findall(message or "")
 
 
 def _cell_source(cell: dict) -> str:
@@ -91,12 +86,25 @@ def redact(text: str, hidden: set[str], *, whole_lines: bool = False) -> str:
 
 def clean_message(message: str, hidden: set[str]) -> str:
     """The failure message for a student: tags taken out (shown separately), hidden code redacted."""
-    return redact(TAG_PATTERN.sub("", message or "").strip(), hidden)
+    return redact(misconceptions.strip_tag_text(message), hidden)
 
 
 def tag_hint(tag: str) -> str:
-    """A readable hint from a tag name (``forward-difference`` → ``forward difference``)."""
-    return tag.replace("-", " ")
+    """The curated sentence for a tag, with where to read up (see autograder.misconceptions)."""
+    entry = misconceptions.hint(tag)
+    if entry is None:
+        return tag.replace("-", " ")
+    return f"{entry.sentence} (See {entry.where}.)"
+
+
+def manual_state(item: dict) -> str:
+    """How a hand-graded answer stands: awaiting grading, no answer, or its score."""
+    if item.get("needs_manual_grade") or item.get("score") is None:
+        return "awaiting grading by your instructor"
+    score = float(item["score"])
+    if score == 0:
+        return "no answer was written: 0 points"
+    return f"{score:g} points"
 
 
 def student_answers(notebook: Path) -> list[tuple[str, str, str]]:
@@ -126,6 +134,7 @@ th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertica
 th { background: #f2f2f2; }
 .pass { color: #1a7f37; font-weight: bold; }
 .fail { color: #b42318; font-weight: bold; }
+.todo { color: #6b4e00; font-weight: bold; }
 pre { background: #f6f8fa; padding: 0.6em; overflow-x: auto; white-space: pre-wrap; }
 .hint { font-style: italic; }
 """
@@ -135,8 +144,8 @@ def render_feedback(result: dict, answers: list[tuple[str, str, str]], hidden: s
     student = html.escape(str(result["student"]))
     assignment = html.escape(str(result["assignment"]))
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Feedback: {assignment} ({student})</title><style>{STYLE}</style></head><body>",
+        page_head(f"Feedback: {result['assignment']} ({result['student']})", STYLE),
+        f"<meta name='generator' content='{GENERATOR}'>",
         f"<h1>Feedback on {assignment}</h1>",
         f"<p>Student: <b>{student}</b></p>",
     ]
@@ -161,22 +170,19 @@ def render_feedback(result: dict, answers: list[tuple[str, str, str]], hidden: s
             "<th>result</th><th>what went wrong</th></tr></thead><tbody>"
         )
         for cell in result["cells"]:
-            passed = cell_passed(cell)
-            tags = cell.get("tags") or tags_in(cell.get("message") or "")
+            outcome = outcome_of(cell)
             detail = ""
-            if not passed:
+            if outcome != PASSED:
                 message = clean_message(cell.get("message") or "", hidden)
                 detail = f"<pre>{html.escape(message)}</pre>" if message else ""
-                if tags:
-                    detail += "".join(
-                        f"<p class='hint'>Likely misconception: {html.escape(tag_hint(t))}</p>"
-                        for t in tags
-                    )
+                detail += "".join(
+                    f"<p class='hint'>Likely misconception: {html.escape(tag_hint(t))}</p>"
+                    for t in cell_tags(cell)
+                )
             if cell.get("flagged"):
                 detail += "<p>Flagged for review by your instructor.</p>"
-            verdict = (
-                "<span class='pass'>passed</span>" if passed else "<span class='fail'>failed</span>"
-            )
+            css = "pass" if outcome == PASSED else "todo" if outcome == NOT_WRITTEN else "fail"
+            verdict = f"<span class='{css}'>{OUTCOME_WORDS[outcome]}</span>"
             parts.append(
                 f"<tr><td>{html.escape(str(cell['grade_id']))}</td><td>{html.escape(str(cell.get('function') or ''))}</td>"
                 f"<td>{float(cell['points']):g} / {float(cell['max_points']):g}</td><td>{verdict}</td><td>{detail}</td></tr>"
@@ -186,7 +192,7 @@ def render_feedback(result: dict, answers: list[tuple[str, str, str]], hidden: s
     if manual:
         parts.append("<h2>Graded by hand</h2><ul>")
         for item in manual:
-            state = "waiting for your instructor" if item.get("needs_manual_grade") else "graded"
+            state = manual_state(item)
             parts.append(
                 f"<li>{html.escape(str(item.get('grade_id')))} ({float(item.get('max_points') or 0):g} points): {state}</li>"
             )
@@ -217,11 +223,13 @@ def write_feedback(
     assignment: str,
     students: list[str] | None = None,
     errors: list[str] | None = None,
+    replaced: list[str] | None = None,
 ) -> list[Path]:
     """Write the feedback page of every graded student (or of ``students``); return the paths.
 
     A result that cannot get a page (its student id is no usable folder name) is reported in
     ``errors`` and the others are written; without an ``errors`` list it raises ResultsError.
+    Students whose page had been written by ``nbgrader generate_feedback`` go into ``replaced``.
     """
     course_dir = Path(course_dir)
     results = load_results(course_dir, assignment)
@@ -246,9 +254,12 @@ def write_feedback(
             continue
         submitted = course_dir / "submitted" / student / assignment
         answers = student_answers(submitted / f"{notebook}.ipynb")
+        result = with_hand_grades(course_dir, assignment, notebook, result)
         out_dir = course_dir / "feedback" / student / assignment
         out_dir.mkdir(parents=True, exist_ok=True)
         page = out_dir / f"{notebook}.html"
+        if replaced is not None and page.is_file() and GENERATOR not in _head(page):
+            replaced.append(student)
         page.write_text(render_feedback(result, answers, hidden), encoding="utf-8")
         for name in ("timestamp.txt", "submission_secret.txt"):
             for folder in (course_dir / "autograded" / student / assignment, submitted):
@@ -257,6 +268,38 @@ def write_feedback(
                     break
         written.append(page)
     return written
+
+
+def with_hand_grades(course_dir: Path, assignment: str, notebook: str, result: dict) -> dict:
+    """``result`` with each hand-graded item's state read from the gradebook now.
+
+    The result file was written at autograding time, before anyone graded by hand; feedback comes
+    after. Without a readable course gradebook the result's own state is kept.
+    """
+    manual = result.get("manual") or []
+    if not manual:
+        return result
+    try:
+        from nbgrader.api import Gradebook
+
+        from autograder.gradebook import load_course
+
+        course = load_course(course_dir)
+        with Gradebook(course.db_url, course.coursedir.course_id) as gb:
+            items = []
+            for item in manual:
+                grade = gb.find_grade(item["grade_id"], notebook, assignment, result["student"])
+                items.append(
+                    dict(item, needs_manual_grade=bool(grade.needs_manual_grade), score=grade.score)
+                )
+    except Exception:  # noqa: BLE001 - no course config or gradebook here: keep what we have
+        return result
+    return dict(result, manual=items)
+
+
+def _head(page: Path) -> str:
+    with page.open("rb") as handle:
+        return handle.read(4096).decode("utf-8", "replace")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -269,14 +312,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     course_dir = Path(getattr(args, "course_dir", None) or ".")
     errors: list[str] = []
+    replaced: list[str] = []
     try:
         pages = write_feedback(
-            course_dir, args.assignment, getattr(args, "students", None), errors=errors
+            course_dir,
+            args.assignment,
+            getattr(args, "students", None),
+            errors=errors,
+            replaced=replaced,
         )
     except ResultsError as exc:
         print(f"feedback: error: {exc}", file=sys.stderr)
         return 1
     for problem in errors:
-        print(f"feedback: error: {problem}", file=sys.stderr)
+        print(f"feedback: error: {terminal_safe(problem)}", file=sys.stderr)
+    if replaced:
+        print(
+            f"feedback: replaced the page nbgrader generate_feedback had written for "
+            f"{len(replaced)} student(s) (both are safe and show the same verdicts)"
+        )
     print(f"feedback: wrote {len(pages)} page(s) under {course_dir / 'feedback'}")
     return 1 if errors else 0

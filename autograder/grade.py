@@ -10,8 +10,9 @@ How one run works:
    sanitizes the notebook with nbgrader's preprocessors (``OverwriteCells`` restores the trusted
    test cells from the gradebook), executes it in a sandboxed kernel (see :mod:`autograder.kernel`;
    the next kernel is already booting while the previous submission is being finished), caps
-   its output, and runs the independent verification (:mod:`autograder.verify`). A test cell keeps
-   its points only if both the kernel run and the verification pass; disagreements are flagged.
+   its output, and runs the independent verification (:mod:`autograder.verify`). The graded
+   notebook is made inert (:mod:`autograder.untrusted`), and each test cell earns
+   min(kernel score, trusted score) with every disagreement flagged (:mod:`autograder.verdict`).
 4. The main process is the only gradebook writer: it saves the scores with nbgrader's
    ``SaveAutoGrades`` and ``AssignLatePenalties``, marks flagged cells ``needs_manual_grade``, writes
    the graded notebook and the per-student JSON, then ``grades.csv`` and a summary table.
@@ -22,7 +23,6 @@ A second run skips submissions whose result is on file and whose files did not c
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import shutil
@@ -70,11 +70,11 @@ from autograder.gradebook import (
 )
 from autograder.sandbox import DiskWatch
 from autograder.submissions import MISSING, Submission, find_submissions, shown_name
+from autograder.untrusted import sanitize_notebook, terminal_safe
+from autograder.verdict import NOT_EXECUTED, judge_notebook
 
 DEFAULT_NOTEBOOK_TIMEOUT = 300.0
 VERIFY_TIMEOUT = 120.0
-VERIFY_FAILED = "IndependentCheckFailed"
-NOT_EXECUTED = "CellNotExecuted"
 
 
 @dataclass
@@ -435,106 +435,28 @@ def _manual(nb: NotebookNode) -> list[dict]:
                     "grade_id": cell.metadata["nbgrader"]["grade_id"],
                     "max_points": float(max_points),
                     "needs_manual_grade": score is None,
+                    # 0 for an answer left as the release stub; None until a person grades it.
+                    "score": None if score is None else float(score),
                 }
             )
     return out
 
 
-def _kernel_message(cell: NotebookNode) -> str:
-    """The failure text of a test cell: exception name and message, never the test's source."""
-    for output in cell.outputs:
-        if output.get("output_type") == "error":
-            evalue = str(output.get("evalue", ""))
-            return (
-                f"{output.get('ename', 'Error')}: {evalue}"
-                if evalue
-                else output.get("ename", "Error")
-            )
-        if output.get("output_type") == "stream" and output.get("name") == "stderr":
-            text = str(output.get("text", "")).strip().splitlines()
-            return f"wrote to stderr: {text[-1] if text else ''}"
-    return ""
-
-
 def _contract_functions(source_nb: str) -> list[str]:
-    try:
-        from autograder.verify import contract_functions
+    from autograder.verify import contract_functions
 
-        return list(contract_functions(source_nb))
-    except Exception:  # noqa: BLE001 - fall back to the source's solution cells
-        nb = nbformat.read(source_nb, as_version=4)
-        return [
-            c.metadata["nbgrader"]["grade_id"]
-            for c in nb.cells
-            if c.cell_type == "code"
-            and nbgrader_utils.is_solution(c)
-            and not nbgrader_utils.is_grade(c)
-        ]
-
-
-def _function_of(grade_id: str, functions: list[str]) -> str | None:
-    matches = [f for f in functions if grade_id.startswith(f"test_{f}")]
-    return max(matches, key=len) if matches else None
+    return list(contract_functions(source_nb))
 
 
 def _judge(nb, checks, verify_error, source_nb):
-    """Combine the kernel verdict and the independent verdict of every test cell."""
-    functions = _contract_functions(source_nb)
-    cells, flagged = [], []
-    for cell in nb.cells:
-        if cell.cell_type != "code" or not nbgrader_utils.is_grade(cell):
-            continue
-        if nbgrader_utils.is_solution(cell):
-            continue
-        grade_id = cell.metadata["nbgrader"]["grade_id"]
-        score, max_points = nbgrader_utils.determine_grade(cell)
-        kernel_passed = score is not None and float(score) >= float(max_points)
-        message = _kernel_message(cell) if not kernel_passed else ""
-        tags = res.tags_in(message)
-        if checks is None:  # verification not available: the kernel verdict stands
-            verified_passed = None
-            is_flagged = False
-        else:
-            check = checks.get(grade_id)
-            if check is None:
-                verified_passed = False
-                check_message = verify_error or "no independent check was run for this cell"
-                check_tags: list[str] = []
-            else:
-                verified_passed = bool(check.passed)
-                check_message = str(check.message or "")
-                check_tags = list(check.tags or [])
-            is_flagged = kernel_passed != verified_passed
-            if not verified_passed:
-                if kernel_passed:
-                    message = check_message
-                    # Make nbgrader's own scoring (and feedback) see the failure.
-                    cell.outputs.append(
-                        nbformat.v4.new_output(
-                            "error",
-                            ename=VERIFY_FAILED,
-                            evalue=check_message,
-                            traceback=[f"{VERIFY_FAILED}: {check_message}"],
-                        )
-                    )
-                tags = sorted(set(tags) | set(check_tags) | set(res.tags_in(check_message)))
-        points, _ = nbgrader_utils.determine_grade(cell)
-        if is_flagged:
-            flagged.append(grade_id)
-        cells.append(
-            {
-                "grade_id": grade_id,
-                "function": _function_of(grade_id, functions),
-                "points": float(points or 0.0),
-                "max_points": float(max_points),
-                "kernel_passed": kernel_passed,
-                "verified_passed": verified_passed,
-                "flagged": is_flagged,
-                "message": message,
-                "tags": tags,
-            }
-        )
-    return cells, flagged
+    """Make the graded notebook inert, then give each test cell its points (see autograder.verdict).
+
+    ``checks`` is None only when the verification is switched off (the kernel verdict stands).
+    """
+    sanitize_notebook(nb)
+    return judge_notebook(
+        nb, checks, verify_error, _contract_functions(source_nb), verify_on=checks is not None
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -598,7 +520,7 @@ class Progress:
     def warn(self, message: str) -> None:
         """A warning on a line of its own (always shown, progress bar or not)."""
         erase = "\r\x1b[K" if self.tty else ""  # the bar is redrawn by the next advance
-        self.stream.write(f"{erase}warning: {message}\n")
+        self.stream.write(f"{erase}warning: {terminal_safe(message)}\n")
         self.stream.flush()
 
     def advance(self, result: dict) -> None:
@@ -606,7 +528,7 @@ class Progress:
         if not self.enabled:
             return
         elapsed = time.monotonic() - self.started
-        label = f"{result['student']}: {result['status']}"
+        label = terminal_safe(f"{result['student']}: {result['status']}")
         if result["status"] in res.GRADED_STATUSES:
             label += f" {result['score']:g}/{result['max_score']:g}"
         if self.tty:
@@ -632,7 +554,8 @@ def _finish_result(
     for nb_outcome in outcome["notebooks"]:
         nb = nbformat.v4.reads(nb_outcome.notebook_json)  # written by v4.writes in a worker
         resources = _resources(task, nb_outcome.name, course.db_url)
-        save_grades(gb, course, nb, resources, nb_outcome.flagged)
+        points = {c["grade_id"]: c["points"] for c in nb_outcome.cells}
+        save_grades(gb, course, nb, resources, nb_outcome.flagged, points)
         target = dest / f"{nb_outcome.name}.ipynb"
         if target.exists():
             target.chmod(0o644)
@@ -722,7 +645,10 @@ def grade_assignment(
     if students:
         unknown = sorted(set(students) - {s.student for s in submissions})
         for student in unknown:
-            stream.write(f"error: {student}: no submission of {assignment} in submitted/\n")
+            stream.write(
+                terminal_safe(f"error: {student}: no submission of {assignment} in submitted/")
+                + "\n"
+            )
 
     isolation = isolation_method()
     stream.write(f"isolation: {isolation}\n")
@@ -742,7 +668,7 @@ def grade_assignment(
     to_grade: list[Submission] = []
     for sub in submissions:
         if not sub.ok:
-            stream.write(f"error: {sub.error}\n")
+            stream.write(f"error: {terminal_safe(sub.error)}\n")
             result = res.error_result(sub.student, assignment, sub.status, sub.error)
             result["submission_digest"] = sub.digest
             if sub.status == MISSING:
@@ -751,7 +677,7 @@ def grade_assignment(
                         gb, course, assignment, sub.student, sub.directory
                     )
                     if warning:
-                        stream.write(f"warning: {warning}\n")
+                        stream.write(f"warning: {terminal_safe(warning)}\n")
                     zero_missing_notebooks(gb, assignment, sub.student, names)
             res.write_result(course.root, result)
             results[sub.student] = result
@@ -778,7 +704,7 @@ def grade_assignment(
         for result in _run_pool(course, to_grade, sources, workers, options, isolation, bar):
             results[result["student"]] = result
             if result["status"] != "graded":
-                stream.write(f"error: {result['error']}\n")
+                stream.write(f"error: {terminal_safe(result['error'])}\n")
 
     ordered = [results[s] for s in sorted(results)]
     # grades.csv covers the whole class, also students this run did not touch (--student).
@@ -908,23 +834,23 @@ def summary_table(results: list[dict], assignment: str) -> str:
     for r in results:
         for cell in r.get("cells", []):
             if cell.get("flagged"):
+                kernel = cell.get(
+                    "kernel_score", cell["max_points"] if cell["kernel_passed"] else 0
+                )
                 lines.append(
-                    f"FLAGGED {r['student']} {cell['grade_id']}: kernel "
-                    f"{'passed' if cell['kernel_passed'] else 'failed'}, independent check "
-                    f"{'passed' if cell['verified_passed'] else 'failed'}"
-                    + (f" ({cell['message']})" if cell.get("message") else "")
+                    f"FLAGGED {r['student']} {cell['grade_id']}: kernel run "
+                    f"{kernel:g}/{cell['max_points']:g}, independent check "
+                    f"{'passed' if cell['verified_passed'] else 'failed'}, "
+                    f"{cell['points']:g} point(s) given"
+                    + (f" ({cell['message'][:200]})" if cell.get("message") else "")
                 )
     if any(r.get("verified") is False for r in results):
         lines.append(
             "WARNING: autograder.verify is not available: verdicts rest on the kernel run alone"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(terminal_safe(line) for line in lines) + "\n"
 
 
 def exit_status(results: list[dict]) -> int:
     """Non-zero only when some submission could not be graded."""
     return 1 if any(r["status"] in res.ERROR_STATUSES for r in results) else 0
-
-
-def to_json(results: list[dict]) -> str:
-    return json.dumps(results, indent=2)

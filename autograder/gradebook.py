@@ -226,19 +226,33 @@ class SharedAssignLatePenalties(AssignLatePenalties):
 
 
 def save_grades(
-    gb: Gradebook, course: Course, nb: NotebookNode, resources: dict, flagged: list[str]
+    gb: Gradebook,
+    course: Course,
+    nb: NotebookNode,
+    resources: dict,
+    flagged: list[str],
+    points: dict[str, float] | None = None,
 ) -> None:
     """Record the autograder's scores with nbgrader's own scoring, then flag cells.
 
-    ``flagged`` grade_ids (the kernel run and the independent verification disagree) are marked
-    ``needs_manual_grade`` so they show up in formgrader.
+    ``points`` (grade_id -> the verdict's points, see :mod:`autograder.verdict`) is written as
+    each test cell's automatic score whatever nbgrader's scoring of the notebook says (the two
+    agree: the verdict rewrote the notebook so that they do), before the late penalty is worked
+    out. ``flagged`` grade_ids (the kernel run and the independent verification disagree) are
+    marked ``needs_manual_grade`` so they show up in formgrader.
     """
+    info = resources["nbgrader"]
     with quiet_orm():
-        for cls in (SharedSaveAutoGrades, SharedAssignLatePenalties):
-            preprocessor = cls(config=course.config)
-            preprocessor.shared = gb
-            nb, resources = preprocessor(nb, resources)
-        info = resources["nbgrader"]
+        saver = SharedSaveAutoGrades(config=course.config)
+        saver.shared = gb
+        nb, resources = saver(nb, resources)
+        for grade_id, value in (points or {}).items():
+            grade = gb.find_grade(grade_id, info["notebook"], info["assignment"], info["student"])
+            grade.auto_score = float(value)
+        gb.db.commit()
+        penalties = SharedAssignLatePenalties(config=course.config)
+        penalties.shared = gb
+        nb, resources = penalties(nb, resources)
         for grade_id in flagged:
             grade = gb.find_grade(grade_id, info["notebook"], info["assignment"], info["student"])
             grade.needs_manual_grade = True

@@ -10,9 +10,11 @@ Reads the per-student result files ``reports/<assignment>/results/<student>.json
   ``misconceptions.png``.
 
 A test cell *passes* for a student when its verdict (the verified one when the grader produced one,
-otherwise the kernel's) is a pass. A misconception tag (``[tag: name]`` in a failure message) is
+otherwise the kernel's) is a pass. A misconception tag (from the result's ``tags``: set by the
+trusted test, checked against :mod:`autograder.misconceptions`; never read from message text) is
 counted over the submissions graded on the cells that can report it: the report says how many of
-those submissions showed it, and what share of them that is.
+those submissions showed it, and what share of them that is. A function still left as the release
+stub is "not written yet": it counts as failed, but no tag is counted for it.
 """
 
 from __future__ import annotations
@@ -22,20 +24,21 @@ import csv
 import html
 import json
 import math
-import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.misconceptions import strip_tag_text
+from autograder.pages import page_head
 from autograder.results import GRADED_STATUSES
+from autograder.untrusted import csv_safe
+from autograder.verdict import NOT_WRITTEN, PASSED, cell_tags, outcome_of
 
 #: Statuses whose result carries per-cell verdicts.
 SCORED_STATUSES = GRADED_STATUSES
 REQUIRED_KEYS = ("student", "assignment", "status", "score", "max_score", "cells")
 CELL_KEYS = ("grade_id", "points", "max_points")
-#: A misconception tag inside a failure message (the grader's convention).
-TAG_PATTERN = re.compile(r"\[tag: ([a-z0-9][a-z0-9-]*)\]")
 
 
 class ResultsError(ValueError):
@@ -91,14 +94,8 @@ def load_results(course_dir: Path, assignment: str) -> list[dict]:
 
 
 def cell_passed(cell: dict) -> bool:
-    """The verdict of a test cell: the verified one when there is one, else the kernel's."""
-    verified = cell.get("verified_passed")
-    if verified is not None:
-        return bool(verified)
-    kernel = cell.get("kernel_passed")
-    if kernel is not None:
-        return bool(kernel)
-    return float(cell["points"]) >= float(cell["max_points"]) > 0
+    """Whether a test cell earned its points (a cell that scored 0 never counts as a pass)."""
+    return outcome_of(cell) == PASSED
 
 
 # ------------------------------------------------------------------------------------------
@@ -166,10 +163,7 @@ class Analysis:
 
 
 def _tags_of(cell: dict) -> list[str]:
-    tags = cell.get("tags")
-    if isinstance(tags, list) and tags:
-        return [str(t) for t in tags]
-    return TAG_PATTERN.findall(cell.get("message") or "")
+    return cell_tags(cell)
 
 
 def analyse(results: list[dict], assignment: str) -> Analysis:
@@ -189,9 +183,11 @@ def analyse(results: list[dict], assignment: str) -> Analysis:
             stats.flagged += bool(cell.get("flagged"))
             if cell_passed(cell):
                 stats.passed += 1
+            elif outcome_of(cell) == NOT_WRITTEN:
+                stats.messages["not written yet"] += 1
             else:
-                message = TAG_PATTERN.sub("", cell.get("message") or "").strip().splitlines()
-                stats.messages[message[0] if message else "(no message)"] += 1
+                message = strip_tag_text(cell.get("message") or "").splitlines()
+                stats.messages[message[0][:200] if message else "(no message)"] += 1
     tags: dict[str, TagStats] = {}
     for result in scored:
         for cell in result["cells"]:
@@ -257,7 +253,7 @@ def write_items_csv(analysis: Analysis, path: Path) -> None:
                     "" if math.isnan(c.pass_rate) else f"{c.pass_rate:.4f}",
                     "" if math.isnan(c.mean_points) else f"{c.mean_points:.4f}",
                     c.flagged,
-                    common[0][0] if common else "",
+                    csv_safe(common[0][0]) if common else "",
                     "",
                     "",
                 ]
@@ -381,8 +377,7 @@ def render_html(analysis: Analysis, top: int) -> str:
     mean = sum(pct) / len(pct) if pct else math.nan
     median = sorted(pct)[len(pct) // 2] if pct else math.nan
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Item analysis: {html.escape(a.assignment)}</title><style>{STYLE}</style></head><body>",
+        page_head(f"Item analysis: {a.assignment}", STYLE, images=True),
         f"<h1>Item analysis: {html.escape(a.assignment)}</h1>",
         f"<p>{len(a.results)} submissions; {len(a.scored)} graded, {len(a.not_graded)} could not be graded. "
         f"Maximum score {a.max_score:g}. Mean {mean:.1f}%, median {median:.1f}%.</p>"

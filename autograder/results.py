@@ -20,23 +20,17 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
+
+from autograder.untrusted import csv_safe
 
 # Statuses of a submission that has a score in the gradebook.
 # ("disk-limit": the kernel was stopped for filling its working folder, like "timeout".)
 GRADED_STATUSES = ("graded", "timeout", "kernel-died", "disk-limit")
 # Statuses of a submission that could not be graded (the run exits non-zero).
 ERROR_STATUSES = ("broken-notebook", "missing-notebook", "error")
-
-TAG_PATTERN = re.compile(r"\[tag: ([a-z0-9][a-z0-9-]*)\]")
-
-
-def tags_in(message: str) -> list[str]:
-    """Misconception tags written into a failure message as ``[tag: name]``."""
-    return TAG_PATTERN.findall(message or "")
 
 
 def reports_dir(course_dir: Path, assignment: str) -> Path:
@@ -121,15 +115,15 @@ def write_grades_csv(course_dir: Path, assignment: str, results: list[dict]) -> 
     tmp = path.with_suffix(".csv.tmp")
     with tmp.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", "score", "max_score", "status", *cell_ids])
+        writer.writerow(["student", "score", "max_score", "status", *map(csv_safe, cell_ids)])
         for result in results:
             points = {c["grade_id"]: c["points"] for c in result.get("cells", [])}
             writer.writerow(
                 [
-                    result["student"],
+                    csv_safe(result["student"]),
                     _number(result.get("score")),
                     _number(result.get("max_score")),
-                    result["status"],
+                    csv_safe(result["status"]),
                     *(_number(points.get(cid, "")) for cid in cell_ids),
                 ]
             )

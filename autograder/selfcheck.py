@@ -22,9 +22,10 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from autograder.feedback import clean_message, hidden_test_lines, tag_hint, tags_in
-from autograder.report import cell_passed
+from autograder.feedback import clean_message, hidden_test_lines, manual_state, tag_hint
 from autograder.results import GRADED_STATUSES
+from autograder.untrusted import terminal_safe
+from autograder.verdict import NOT_WRITTEN, PARTIAL, PASSED, cell_tags, outcome_of
 
 #: The student id the learner's copy is graded under inside the temporary course.
 SELF_STUDENT = "selfcheck"
@@ -139,12 +140,14 @@ def format_result(result: dict, hidden: set[str]) -> str:
         return "\n".join(lines)
     auto_max = sum(float(c["max_points"]) for c in result["cells"])
     auto_score = sum(float(c["points"]) for c in result["cells"])
-    by_hand = sum(float(m.get("max_points") or 0) for m in result.get("manual") or [])
+    waiting = [m for m in result.get("manual") or [] if m.get("needs_manual_grade")]
+    by_hand = sum(float(m.get("max_points") or 0) for m in waiting)
     score_line = f"Score: {float(result['score']):g} / {float(result['max_score']):g}"
     if by_hand:
+        names = ", ".join(str(m.get("grade_id")) for m in waiting)
         score_line += (
-            f"  (automatic tests {auto_score:g} / {auto_max:g}; {by_hand:g} points are for answers"
-            " graded by hand, not scored here)"
+            f"  (automatic tests {auto_score:g} / {auto_max:g}; self-check cannot score the"
+            f" {by_hand:g} point(s) of {names}: they are graded by hand)"
         )
     lines.append(score_line)
     if status != "graded":
@@ -152,24 +155,24 @@ def format_result(result: dict, hidden: set[str]) -> str:
             f"Grading stopped early ({status}): {clean_message(result.get('error') or '', hidden)}"
         )
     lines.append("")
+    marks = {PASSED: "PASS", PARTIAL: "PART", NOT_WRITTEN: "TODO"}
     for cell in result["cells"]:
-        passed = cell_passed(cell)
-        mark = "PASS" if passed else "FAIL"
+        outcome = outcome_of(cell)
         name = cell.get("function") or cell["grade_id"]
         lines.append(
-            f"[{mark}] {name}  ({cell['grade_id']}: {float(cell['points']):g} / {float(cell['max_points']):g})"
+            f"[{marks.get(outcome, 'FAIL')}] {name}  ({cell['grade_id']}: {float(cell['points']):g} / {float(cell['max_points']):g})"
         )
-        if not passed:
+        if outcome != PASSED:
             message = clean_message(cell.get("message") or "", hidden)
             for text in message.splitlines() or ["(no message)"]:
                 lines.append(f"       {text}")
-            for tag in cell.get("tags") or tags_in(cell.get("message") or ""):
+            for tag in cell_tags(cell):
                 lines.append(f"       hint: likely misconception: {tag_hint(tag)}")
     for item in result.get("manual") or []:
         lines.append(
-            f"[----] {item.get('grade_id')}  ({float(item.get('max_points') or 0):g} points, graded by hand: not scored here)"
+            f"[----] {item.get('grade_id')}  ({float(item.get('max_points') or 0):g} points, graded by hand: {manual_state(item)})"
         )
-    return "\n".join(lines)
+    return "\n".join(terminal_safe(line) for line in lines)
 
 
 def selfcheck(

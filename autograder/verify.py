@@ -21,7 +21,6 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import re
 import resource
 import select
 import shutil
@@ -39,7 +38,6 @@ import nbformat
 
 from autograder.sandbox import Limits
 
-TAG_PATTERN = re.compile(r"\[tag: ([a-z0-9][a-z0-9-]*)\]")
 MAX_COPY_BYTES = 50 * 1024 * 1024
 TEST_PROCESS_MEMORY = 4 * 1024**3
 # CALCML_VERIFY_FORKSERVER=0 starts every test process afresh (slower, same verdicts).
@@ -56,7 +54,10 @@ class CellCheck:
     grade_id: str
     passed: bool
     message: str
+    #: Set by the trusted test itself (the raised error's ``misconception``), never read from text.
     tags: list[str] = field(default_factory=list)
+    #: The failure came from a NotImplementedError: the function is still the release stub.
+    not_written: bool = False
 
 
 def _nbgrader(cell) -> dict:
@@ -93,10 +94,6 @@ def contract_functions(source_nb) -> list[str]:
         if _is_answer_cell(cell) and isinstance(grade_id, str) and grade_id not in names:
             names.append(grade_id)
     return names
-
-
-def _tags(message: str) -> list[str]:
-    return TAG_PATTERN.findall(message)
 
 
 def _copy_submission_files(student_nb: Path, workdir: Path) -> None:
@@ -215,13 +212,18 @@ def verify_submission(
     for grade_id in test_ids:
         entry = results.get(grade_id)
         if isinstance(entry, dict):
-            message = str(entry.get("message", ""))
+            passed = entry.get("passed") is True
+            tag = entry.get("tag")
             checks[grade_id] = CellCheck(
-                grade_id, bool(entry.get("passed")), message, _tags(message)
+                grade_id,
+                passed,
+                str(entry.get("message", "")),
+                [tag] if isinstance(tag, str) and not passed else [],
+                not passed and entry.get("not_written") is True,
             )
         else:
             message = f"RuntimeError: verification did not reach this cell ({outcome})"
-            checks[grade_id] = CellCheck(grade_id, False, message, _tags(message))
+            checks[grade_id] = CellCheck(grade_id, False, message)
     return checks
 
 

@@ -136,11 +136,13 @@ def test_feedback_pages_in_nbgrader_layout_without_hidden_tests(tmp_path):
     bob = pages["bob"].read_text()
     assert "0 / 2" in bob and "failed" in bob
     assert "looks like a forward difference" in bob  # the message
-    assert "Likely misconception: forward difference" in bob  # the hint from the tag
+    # The hint is the curated table's sentence for the tag, with the chapter section.
+    assert "Likely misconception: Your error shrinks like h, not h" in bob
+    assert "Chapter 2, Derivatives, section &quot;Numerical derivatives&quot;" in bob
     assert "[tag:" not in bob
     assert "bob-forward" in bob  # the student's own answer
     assert "Rounding error grows like 1/h." in bob  # the written answer
-    assert "waiting for your instructor" in bob  # the hand-graded item
+    assert "awaiting grading by your instructor" in bob  # the hand-graded item
 
     alice = pages["alice"].read_text()
     assert "2 / 2" in alice and "passed" in alice and "failed" not in alice

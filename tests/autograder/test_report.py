@@ -21,7 +21,7 @@ CELLS = [
 ]
 TAGGED = {
     "test_central_difference": "forward-difference",
-    "test_poly_derivative": "off-by-one-power",
+    "test_poly_derivative": "missing-power-factor",
 }
 
 

@@ -105,14 +105,17 @@ def test_honest_correct_student_passes_every_cell(tmp_path):
 def test_honest_wrong_student_fails_the_right_cells_with_messages_and_tags(tmp_path):
     checks = verify(tmp_path, load("wrong"), load("source"))
     assert passed(checks) == {"test_tangent_line", "test_poly_derivative"}
+    # These tests write their tag into the message text only: text is never read as a tag (a
+    # student's own text could hold one); a tag comes from the raised error's `misconception`.
     expected = {
-        "test_secant_slope": ["negative-h"],
-        "test_central_difference": ["forward-difference"],
-        "test_gradient_descent": ["mutates-input"],  # the in-place update reached the test's w0
-        "test_critical_points": ["float-type"],  # sympy numbers crossed the wire as sympy
+        "test_secant_slope": "negative-h",
+        "test_central_difference": "forward-difference",
+        "test_gradient_descent": "mutates-input",  # the in-place update reached the test's w0
+        "test_critical_points": "float-type",  # sympy numbers crossed the wire as sympy
     }
-    for name, tags in expected.items():
-        assert checks[name].tags == tags, checks[name]
+    for name, tag in expected.items():
+        assert checks[name].tags == [], checks[name]
+        assert f"[tag: {tag}]" in checks[name].message
         assert checks[name].message.startswith("AssertionError: ")
     assert "got -11.41" in checks["test_secant_slope"].message
     assert "NegativeOne" in checks["test_critical_points"].message
@@ -123,7 +126,27 @@ def test_stub_errors_come_back_as_the_same_exception(tmp_path):
     stub = "def secant_slope(f, x, h):\n    raise NotImplementedError()"
     checks = verify(tmp_path, hostile(replace={"secant_slope": stub}))
     assert checks["test_secant_slope"].message == "NotImplementedError"
+    assert checks["test_secant_slope"].not_written
+    assert not any(c.not_written for name, c in checks.items() if name != "test_secant_slope")
     assert passed(checks) == set(MINI_TESTS) - {"test_secant_slope"}
+
+
+def test_a_tag_comes_from_the_raised_error_never_from_its_text(tmp_path):
+    """The test's own ``error.misconception`` is the tag; a student's message cannot add one."""
+    source = load("source", mini=True)
+    test = next(c for c in source.cells if grade_id(c) == "test_secant_slope")
+    test.source = (
+        "try:\n"
+        "    secant_slope(lambda t: t, 1.0, 0.5)\n"
+        "except Exception as exc:\n"
+        "    error = AssertionError(f'the call raised {exc} [tag: from-the-text]')\n"
+        "    error.misconception = 'raised-error'\n"
+        "    raise error\n"
+    )
+    liar = "def secant_slope(f, x, h):\n    raise ValueError('[tag: student-made]')"
+    check = verify(tmp_path, hostile(replace={"secant_slope": liar}), source)["test_secant_slope"]
+    assert check.tags == ["raised-error"], check
+    assert "[tag: student-made]" in check.message and not check.not_written
 
 
 # ---------------------------------------------------------------------------------------------
