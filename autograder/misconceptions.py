@@ -27,6 +27,7 @@ _CHAPTERS = {
     "critical": ("03-critical-points.ipynb", "Chapter 3, Critical points and curvature"),
     "gradients": ("04-gradients.ipynb", "Chapter 4, Gradients and gradient descent"),
     "jacobians": ("05-jacobians-hessians.ipynb", "Chapter 5, Jacobians and Hessians"),
+    "backprop": ("06-chain-rule-backprop.ipynb", "Chapter 6, The chain rule and backpropagation"),
 }
 
 
@@ -51,6 +52,7 @@ class Hint:
 
 
 _D, _C, _G, _J, _W = "derivatives", "critical", "gradients", "jacobians", "welcome"
+_B = "backprop"
 _SECANT = "From secant to tangent"
 _NUMERIC = "Numerical derivatives"
 _TANGENT = "The tangent line: the best straight-line model"
@@ -67,6 +69,11 @@ _NJAC = "Numerical Jacobians"
 _HESSIAN = "The Hessian"
 _HCLASS = "Classifying critical points with the Hessian"
 _NEWTON = "Newton's method"
+_LAYER = "The weight gradient of a linear layer is Xᵀδ"
+_BYHAND = "Backpropagation through a two-layer network, by hand"
+_ADJOINTS = "Reverse mode: adjoints flow backwards"
+_GCHECK = "Gradient checking"
+_TRAIN = "The ML thread: training a tiny network"
 
 _ROWS = [
     # Any assignment: the shape of an answer.
@@ -663,6 +670,211 @@ _ROWS = [
         _J,
         _NEWTON,
         "The Hessian must be evaluated at the current point in every step, not once at x0.",
+    ),
+    # ps5: backpropagation (chapter 6).
+    (
+        "missing-bias",
+        _B,
+        _LAYER,
+        "The layer must add the bias: Z = X @ W + b.",
+    ),
+    (
+        "transposed-weights",
+        _B,
+        _LAYER,
+        "W has shape (d_in, d_out), so multiply by W itself, not by W.T.",
+    ),
+    (
+        "reversed-product",
+        _B,
+        _LAYER,
+        "With one example per row the product is X @ W, not W @ X.",
+    ),
+    (
+        "bias-per-row",
+        _B,
+        _LAYER,
+        "The bias b has one entry per output unit and is added to every row, not as a column.",
+    ),
+    (
+        "forgot-transpose",
+        _B,
+        _LAYER,
+        "Going back through W needs its transpose (dX = dZ @ W.T), and the weight gradient needs X.T (dW = X.T @ dZ).",
+    ),
+    (
+        "transposed-weight-gradient",
+        _B,
+        _LAYER,
+        "The product dZ.T @ X is dW transposed: dW = X.T @ dZ has the shape of W.",
+    ),
+    (
+        "db-wrong-axis",
+        _B,
+        _LAYER,
+        "The bias gradient sums dZ over the examples (axis=0), not over the output units.",
+    ),
+    (
+        "db-mean-not-sum",
+        _B,
+        _LAYER,
+        "Every example uses b, so their gradients add up: take the sum over the examples, not the mean.",
+    ),
+    (
+        "db-summed-everything",
+        _B,
+        _LAYER,
+        "Sum over the examples only: db keeps one entry per output unit.",
+    ),
+    (
+        "db-first-row-only",
+        _B,
+        _LAYER,
+        "The bias gradient adds up the contributions of every row of dZ, not only the first.",
+    ),
+    (
+        "averaged-over-batch",
+        _B,
+        _LAYER,
+        "Do not divide dW by n: the 1/n of the loss is already inside dZ.",
+    ),
+    (
+        "wrong-order",
+        _B,
+        _LAYER,
+        "Return the three gradients in the order (dX, dW, db).",
+    ),
+    (
+        "tanh-not-derivative",
+        _B,
+        _BYHAND,
+        "The local derivative of tanh is 1 - tanh(Z)², not tanh(Z) itself.",
+    ),
+    (
+        "used-z-as-activation",
+        _B,
+        _BYHAND,
+        "Z is the input of tanh: the derivative is 1 - tanh(Z)², not 1 - Z².",
+    ),
+    (
+        "square-misplaced",
+        _B,
+        _BYHAND,
+        "Square tanh(Z) first, then subtract it from 1: 1 - tanh(Z)², not (1 - tanh(Z))².",
+    ),
+    (
+        "plus-not-minus",
+        _B,
+        _BYHAND,
+        "The sign inside is wrong: the derivative is 1 - tanh(Z)², not 1 + tanh(Z)².",
+    ),
+    (
+        "forgot-upstream-gradient",
+        _B,
+        _ADJOINTS,
+        "By the chain rule the local derivative is multiplied by the gradient arriving from above, dA.",
+    ),
+    (
+        "swapped-arguments",
+        _B,
+        _BYHAND,
+        "The call is tanh_backward(dA, Z): dA is the incoming gradient and Z the pre-activation.",
+    ),
+    (
+        "wrong-derivative",
+        _B,
+        _BYHAND,
+        "An extra factor crept into the local derivative: it is exactly 1 - tanh(Z)².",
+    ),
+    (
+        "broadcast-yhat-minus-y",
+        _B,
+        _BYHAND,
+        "A prediction of shape (n, 1) minus y of shape (n,) broadcasts to an n × n table: take (H @ W2 + b2)[:, 0].",
+    ),
+    (
+        "loss-not-scalar",
+        _B,
+        _BYHAND,
+        "Return the loss as one float, not as an array.",
+    ),
+    (
+        "missing-keys",
+        _B,
+        _BYHAND,
+        "The gradients must come as a dict with the same keys as params: W1, b1, W2 and b2.",
+    ),
+    (
+        "skipped-tanh-derivative",
+        _B,
+        _BYHAND,
+        "On the way back through the hidden layer, multiply by the local derivative 1 - H².",
+    ),
+    (
+        "wrong-loss",
+        _B,
+        _BYHAND,
+        "The loss does not match mean((ŷ - y)²): redo the forward pass step by step.",
+    ),
+    (
+        "wrong-gradient",
+        _B,
+        _BYHAND,
+        "A gradient matches no known mistake: redo the backward pass one layer at a time and check it against central differences.",
+    ),
+    (
+        "params-modified-in-place",
+        _B,
+        _TRAIN,
+        "Updating with -= changes the caller's arrays: build new arrays, starting from a copy of params.",
+    ),
+    (
+        "absolute-not-relative",
+        _B,
+        _GCHECK,
+        "Divide the norm of the difference by max(‖g‖ + ‖n‖, 1e-12) to get the relative error.",
+    ),
+    (
+        "missing-floor",
+        _B,
+        _GCHECK,
+        "When both gradients are zero the 1e-12 floor keeps 0/0 away: the answer is then 0.",
+    ),
+    (
+        "losses-not-array",
+        _B,
+        _TRAIN,
+        "Return the losses as a NumPy float array, not as a list.",
+    ),
+    (
+        "wrong-params",
+        _B,
+        _TRAIN,
+        "The final parameters are not those of gradient descent with your mlp_loss_and_grads.",
+    ),
+    (
+        "stale-final-params",
+        _B,
+        _TRAIN,
+        "Return the parameters after the last step: the ones whose loss is losses[-1].",
+    ),
+    (
+        "mlp-loss-and-grads-unusable",
+        _B,
+        _BYHAND,
+        "Your mlp_loss_and_grads fails on these inputs, so training cannot run: fix it first.",
+    ),
+    (
+        "losses-off-by-one",
+        _B,
+        _TRAIN,
+        "Taking n_steps steps gives n_steps + 1 losses: one before each step and one after the last.",
+    ),
+    (
+        "wrong-losses",
+        _B,
+        _TRAIN,
+        "The losses are not those of gradient descent with your mlp_loss_and_grads: check the update and the order of loss and step.",
     ),
 ]
 

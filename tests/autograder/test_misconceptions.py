@@ -29,6 +29,8 @@ NOT_TAGS = {
     "sin", "cos", "exp", "t", "x", "g", "w", "y", "lr", "tol", "grad", "hess",  # names shown
     "iu", "shape", "array", "list", "numbers",  # dtype kinds, attribute and type names, words
     "inconclusive", "minimum", "maximum", "saddle",  # labels the functions return
+    "f", "b", "db", "b1", "b2",  # parameter names shown in messages
+    "tanh", "none", "central", "forward",  # switches of the reference helpers
 }  # fmt: skip
 
 
