@@ -57,6 +57,7 @@ from nbgrader.preprocessors import (
 from traitlets import Integer
 
 from autograder import results as res
+from autograder.files import Budget, Plan, copy_folder, copy_into
 from autograder.gradebook import (
     Course,
     CourseError,
@@ -68,8 +69,8 @@ from autograder.gradebook import (
     submission_score,
     zero_missing_notebooks,
 )
-from autograder.sandbox import DiskWatch
-from autograder.submissions import MISSING, Submission, find_submissions, shown_name
+from autograder.sandbox import WORKDIR_QUOTA_FILES, DiskWatch, tree_usage, workdir_quota_bytes
+from autograder.submissions import MISSING, Submission, copy_rules, find_submissions, shown_name
 
 DEFAULT_NOTEBOOK_TIMEOUT = 300.0
 VERIFY_TIMEOUT = 120.0
@@ -174,7 +175,7 @@ def _content_size(msg_type: str, content: dict) -> int:
 
 
 def independent_checks(
-    student_nb: str, source_nb: str, timeout: float, cell_timeout: float
+    student_nb: str, source_nb: str, timeout: float, cell_timeout: float, files_from: str
 ) -> dict | None:
     """Re-run the trusted tests outside the student's kernel.
 
@@ -185,7 +186,9 @@ def independent_checks(
         from autograder.verify import verify_submission
     except ImportError:
         return None
-    return verify_submission(student_nb, source_nb, timeout=timeout, cell_timeout=cell_timeout)
+    return verify_submission(
+        student_nb, source_nb, timeout=timeout, cell_timeout=cell_timeout, files_from=files_from
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -317,20 +320,18 @@ def _grade_notebook(task, name, path, config, options, db_url):
             task.sources[name],
             timeout=max(options.notebook_timeout, VERIFY_TIMEOUT),
             cell_timeout=float(config.Execute.timeout),
+            # The same files as the kernel's folder gets (autograded/<student>/<assignment>/).
+            files_from=task.dest,
         )
 
     kernel = _take_kernel(task.prestart_next)
     status, error = "graded", None
     try:
-        # The kernel's working directory gets the assignment's other files (data, modules).
-        for item in Path(task.dest).iterdir():
-            if item.suffix == ".ipynb":
-                continue
-            target = kernel.workdir / item.name
-            if item.is_dir():
-                shutil.copytree(item, target, dirs_exist_ok=True)
-            else:
-                shutil.copy(item, target)
+        # The kernel's working directory gets the assignment's other files (data, modules);
+        # they count against its disk quota, its own start-up files do not.
+        before = [tree_usage(kernel.workdir), tree_usage(kernel.conn_dir)]
+        baseline = (sum(u[0] for u in before), sum(u[1] for u in before))
+        copy_folder(Path(task.dest), kernel.workdir, _sandbox_quota())
         # (preprocess() re-runs __init__, so settings must come through the config.)
         executor = CappedExecute(config=config)
         fired = threading.Event()
@@ -342,7 +343,12 @@ def _grade_notebook(task, name, path, config, options, db_url):
         watchdog = threading.Timer(options.notebook_timeout, _notebook_deadline)
         watchdog.daemon = True
         watchdog.start()
-        disk = DiskWatch([kernel.workdir, kernel.conn_dir], kernel.kill, processes=kernel.processes)
+        disk = DiskWatch(
+            [kernel.workdir, kernel.conn_dir],
+            kernel.kill,
+            processes=kernel.processes,
+            baseline=baseline,
+        )
         run_resources = dict(resources, metadata={"path": str(kernel.workdir)})
         try:
             with disk:
@@ -553,25 +559,20 @@ def _make_writable_and_remove(path: Path) -> None:
         shutil.rmtree(path, onerror=onerror)
 
 
+def _sandbox_quota() -> Budget:
+    return Budget(workdir_quota_bytes(), WORKDIR_QUOTA_FILES)
+
+
 def _prepare_destination(course: Course, sub: Submission) -> Path:
-    """``autograded/<student>/<assignment>/`` with the submitted files, then the source's files."""
+    """``autograded/<student>/<assignment>/`` with the submitted files, then the source's files.
+
+    The plan was made (and checked against the quota) when the submission was found; see
+    :mod:`autograder.files` for the rules of the copy.
+    """
     dest = course.folder("autograded") / sub.student / sub.assignment
     _make_writable_and_remove(dest)
     dest.mkdir(parents=True)
-    ignore = list(course.coursedir.ignore)
-    for filename in nbgrader_utils.find_all_files(str(sub.directory), ignore + ["*.ipynb"]):
-        if os.path.islink(filename):
-            continue  # a link could point at source/ or the gradebook: never follow it
-        target = dest / os.path.relpath(filename, sub.directory)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(filename, target)
-    source = course.folder("source") / sub.assignment
-    for filename in nbgrader_utils.find_all_files(str(source), ignore + ["*.ipynb"]):
-        target = dest / os.path.relpath(filename, source)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            target.unlink()
-        shutil.copy(filename, target)
+    copy_into(sub.plan or Plan(), dest)
     return dest
 
 
@@ -718,6 +719,7 @@ def grade_assignment(
         names,
         list(students) if students else None,
         submitted_dir=course.coursedir.submitted_directory,
+        rules=copy_rules(course, assignment),
     )
     if students:
         unknown = sorted(set(students) - {s.student for s in submissions})

@@ -763,9 +763,10 @@ class DiskWatch:
     """Calls ``on_exceed`` whenever a sandbox writes more than a quota (checked by polling).
 
     A sandbox's working folder lives on the grader's disk; RLIMIT_FSIZE caps each file, this caps
-    what the folders in ``paths`` gain after the watch starts (files the grader copied in before
-    do not count), plus files the sandbox's ``processes`` (a callable returning PIDs) hold open
-    after deleting them. Writing is fast, so a run may overshoot by what it writes in one
+    what the folders in ``paths`` hold beyond ``baseline`` (bytes, entries; by default what they
+    held when the watch started), plus files the sandbox's ``processes`` (a callable returning
+    PIDs) hold open after deleting them. The grader measures the baseline before it copies a
+    submission's files in, so those count against the quota too (:mod:`autograder.files`). Writing is fast, so a run may overshoot by what it writes in one
     ``interval``. ``exceeded`` says how, from the first time on; ``on_exceed`` must be safe to
     call again (it is called on every check while the quota stays exceeded, so a restarted
     process is stopped too).
@@ -780,6 +781,7 @@ class DiskWatch:
         max_bytes: int | None = None,
         max_files: int = WORKDIR_QUOTA_FILES,
         interval: float = 0.2,
+        baseline: tuple[int, int] | None = None,
     ) -> None:
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
@@ -788,6 +790,7 @@ class DiskWatch:
         self.max_bytes = max_bytes if max_bytes is not None else workdir_quota_bytes()
         self.max_files, self.interval = max_files, interval
         self.exceeded: str | None = None
+        self._given_base = baseline
         self._base = (0, 0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -814,7 +817,7 @@ class DiskWatch:
             self.on_exceed()
 
     def __enter__(self) -> DiskWatch:
-        self._base = self.usage()
+        self._base = self._given_base if self._given_base is not None else self.usage()
         self._thread.start()
         return self
 
