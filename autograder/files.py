@@ -262,7 +262,9 @@ class _Scanner:
         except OSError as error:
             raise FileProblem(f"{shown_path} cannot be read ({error.strerror})") from None
         if stat.S_ISLNK(info.st_mode):
-            self.digest.update(b"link\0" + relative + b"\0" + os.readlink(name, dir_fd=fd) + b"\0")
+            self.digest.update(
+                b"link\0" + relative + b"\0" + os.fsencode(os.readlink(name, dir_fd=fd)) + b"\0"
+            )
             return None  # never followed, never copied
         problem = kind_problem(info.st_mode)
         if problem:

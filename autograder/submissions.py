@@ -272,5 +272,17 @@ def find_submissions(
                 )
             )
             continue
-        found.append(check_submission(student, assignment, directory, notebook_names, rules))
+        try:
+            found.append(check_submission(student, assignment, directory, notebook_names, rules))
+        except Exception as error:  # noqa: BLE001 - one submission must never stop the run
+            found.append(
+                Submission(
+                    student=student,
+                    assignment=assignment,
+                    directory=directory,
+                    status=BROKEN,
+                    error=f"{student}: its files could not be checked ({type(error).__name__}: "
+                    f"{files.shown(str(error))})",
+                )
+            )
     return found
