@@ -41,22 +41,14 @@ from typing import TextIO
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbformat import NotebookNode
 from nbgrader import utils as nbgrader_utils
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import (
-    CheckCellMetadata,
-    ClearOutput,
-    DeduplicateIds,
-    Execute,
-    IgnorePattern,
-    LimitOutput,
-    OverwriteKernelspec,
-)
+from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
 from autograder import results as res
+from autograder.chain import Chain, course_chain
 from autograder.files import Budget, Plan, copy_folder, copy_into
 from autograder.gradebook import (
     Course,
@@ -265,9 +257,21 @@ def _resources(task: Task, name: str, db_url: str) -> dict:
     }
 
 
-def _run(preprocessors, nb, resources, config):
+def _course_chain(config) -> Chain:
+    """The course's configured autograde chain, with the grader's steps in (see autograder.chain)."""
+    return course_chain(config, execute=CappedExecute)
+
+
+def _run(preprocessors, nb, resources, config, db_url=None):
+    """Run worker steps in order; a gradebook reader gets the worker's gradebook, under the lock."""
     for cls in preprocessors:
-        nb, resources = cls(config=config)(nb, resources)
+        if issubclass(cls, SharedOverwriteCells):
+            with _worker["lock"]:
+                step = cls(config=config)
+                step.shared = _worker_gradebook(db_url, config)
+                nb, resources = step(nb, resources)
+        else:
+            nb, resources = cls(config=config)(nb, resources)
     return nb, resources
 
 
@@ -304,12 +308,10 @@ def grade_task(task: Task) -> dict:
 def _grade_notebook(task, name, path, config, options, db_url):
     nb = nbformat.read(path, as_version=4)
     resources = _resources(task, name, db_url)
-    nb, resources = _run([ClearOutput, DeduplicateIds, OverwriteKernelspec], nb, resources, config)
-    with _worker["lock"]:
-        overwrite = SharedOverwriteCells(config=config)
-        overwrite.shared = _worker_gradebook(db_url, config)
-        nb, resources = overwrite(nb, resources)
-    nb, resources = _run([CheckCellMetadata], nb, resources, config)
+    if "chain" not in _worker:
+        _worker["chain"] = _course_chain(config)
+    chain: Chain = _worker["chain"]
+    nb, resources = _run(chain.sanitize + chain.before_execute, nb, resources, config, db_url)
 
     # The independent verification does not depend on the kernel run: run both at once.
     verification = None
@@ -333,7 +335,7 @@ def _grade_notebook(task, name, path, config, options, db_url):
         baseline = (sum(u[0] for u in before), sum(u[1] for u in before))
         copy_folder(Path(task.dest), kernel.workdir, _sandbox_quota())
         # (preprocess() re-runs __init__, so settings must come through the config.)
-        executor = CappedExecute(config=config)
+        executor = chain.execute(config=config)
         fired = threading.Event()
 
         def _notebook_deadline() -> None:
@@ -387,9 +389,7 @@ def _grade_notebook(task, name, path, config, options, db_url):
         kernel.shutdown()
 
     _mark_unexecuted(nb)
-    nb, resources = _run(
-        [IgnorePattern, ClearMetadataPreprocessor, LimitOutput], nb, resources, config
-    )
+    nb, resources = _run(chain.after_execute, nb, resources, config, db_url)
 
     checks = None
     verify_error = None
@@ -703,6 +703,7 @@ def grade_assignment(
     except ValueError as error:
         raise CourseError(str(error)) from None
     course = load_course(Path(course_dir))
+    _course_chain(course.config)  # a chain the grader cannot run stops the run before it starts
     if options.cell_timeout is not None:
         course.config.Execute.timeout = int(options.cell_timeout)
     names = assignment_notebooks(course, assignment)

@@ -19,6 +19,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import (
     AssignLatePenalties,
+    Execute,
     NbGraderPreprocessor,
     OverwriteCells,
     SaveAutoGrades,
@@ -208,10 +209,14 @@ def save_grades(
     """Record the autograder's scores with nbgrader's own scoring, then flag cells.
 
     ``flagged`` grade_ids (the kernel run and the independent verification disagree) are marked
-    ``needs_manual_grade`` so they show up in formgrader.
+    ``needs_manual_grade`` so they show up in formgrader. The writers are those the course's
+    ``Autograde.autograde_preprocessors`` holds (:mod:`autograder.chain`).
     """
+    from autograder.chain import course_chain  # it builds on this module's classes
+
+    writers = course_chain(course.config, execute=Execute).save
     with quiet_orm():
-        for cls in (SharedSaveAutoGrades, SharedAssignLatePenalties):
+        for cls in writers:
             preprocessor = cls(config=course.config)
             preprocessor.shared = gb
             nb, resources = preprocessor(nb, resources)

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.nbgrader
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, jupyter_env):
-    course = cohort.make_course(tmp_path_factory.mktemp("file-attacks"), attacks.ASSIGNMENT, jupyter_env)
+    course = cohort.make_course(
+        tmp_path_factory.mktemp("file-attacks"), attacks.ASSIGNMENT, jupyter_env
+    )
     builder = cohort.Builder(course, attacks.ASSIGNMENT)
     kinds = attacks.build_file_attacks(builder)
     command = cohort.grade_command(
@@ -69,7 +71,9 @@ def test_everyone_else_is_graded_with_full_marks(graded, student):
 
 
 def test_the_assignment_files_win_over_a_submission_in_their_way(graded):
-    shipped = (graded["course"] / "source" / attacks.ASSIGNMENT / "data" / "samples.csv").read_bytes()
+    shipped = (
+        graded["course"] / "source" / attacks.ASSIGNMENT / "data" / "samples.csv"
+    ).read_bytes()
     for student in ("files-shadow-dir", "files-shadow-file", "files-fake-data"):
         copied = _autograded(graded, student) / "data" / "samples.csv"
         assert copied.is_file() and copied.read_bytes() == shipped, student
@@ -99,3 +103,11 @@ def test_copies_carry_no_special_modes(graded):
 
 def test_the_run_ends_and_says_something_failed(graded):
     assert graded["process"].returncode == 1, graded["process"].stderr[-3000:]
+
+
+def test_verification_gets_the_files_the_kernel_gets(graded):
+    """mini_data's function reads data/samples.csv, shipped in source/: both sides must have it."""
+    for student in ("honest-a", "honest-b", "honest-c"):
+        result = graded["results"][student]
+        assert not result["flagged"], result["cells"]
+        assert all(c["verified_passed"] and not c["flagged"] for c in result["cells"])
