@@ -1,0 +1,145 @@
+"""Fair share: an honest student's grading time beside a neighbour who forks busy loops.
+
+Three runs of ``python -m autograder grade`` with two workers on fresh copies of one scratch course:
+the honest submission alone; beside a neighbour whose notebook forks as many busy loops as its
+process limit allows (in the kernel and again in the verification) with the per-sandbox CPU groups
+switched off (``CALCML_SANDBOX_CPU=off``, the grader as it was); and the same with them on (the
+default, root only). Prints the honest student's status, score and grading time (its worker's
+``elapsed_seconds``) and the wall time of each run. Timings on a shared machine are noisy:
+``--repeat N`` runs each case N times and prints every number.
+
+    .venv/bin/python benchmarks/fair_share.py [--repeat N] [--cell-timeout 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+COHORT_FILE = REPO / "tests" / "autograder" / "fixtures" / "grade" / "cohort.py"
+
+# Forks busy loops until the process limit says no, then spins itself until interrupted.
+BUSY_NEIGHBOUR = """\
+import os
+import time
+
+children = 0
+for _ in range(100):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        while True:
+            pass
+    children += 1
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    pass
+"""
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _grade(cohort, base: Path, target: Path, env: dict, args, students: list[str]) -> dict:
+    """Grade a fresh copy of ``base`` with only ``students``; the honest result and wall time."""
+    shutil.copytree(base, target)
+    for folder in (target / "submitted").iterdir():
+        if folder.name not in students:
+            shutil.rmtree(folder)
+    command = cohort.grade_command(
+        target,
+        args.assignment,
+        "--no-progress",
+        "--workers",
+        "2",
+        "--cell-timeout",
+        str(args.cell_timeout),
+        "--notebook-timeout",
+        str(args.notebook_timeout),
+    )
+    started = time.perf_counter()
+    done = cohort.run(command, target, env, timeout=3600)
+    wall = time.perf_counter() - started
+    path = target / "reports" / args.assignment / "results" / "honest.json"
+    if not path.is_file():
+        print(done.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"no result for the honest student in {target}")
+    result = json.loads(path.read_text())
+    return {
+        "status": result["status"],
+        "score": result.get("score"),
+        "max": result.get("max_score"),
+        "seconds": float(result.get("elapsed_seconds") or 0.0),
+        "wall": wall,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--cell-timeout", type=int, default=10)
+    parser.add_argument("--notebook-timeout", type=int, default=60)
+    parser.add_argument("--assignment", default=None)
+    args = parser.parse_args()
+    cohort = _load("calcml_grade_cohort", COHORT_FILE)
+    conftest = _load("tests_conftest", REPO / "tests" / "conftest.py")
+    args.assignment = args.assignment or cohort.default_assignment()
+    scratch = Path(tempfile.mkdtemp(prefix="fair-share-"))
+    env = conftest.isolated_jupyter_env(scratch / "home")
+    cases = [
+        ("honest alone", ["honest"], {}),
+        (
+            "beside a busy neighbour, CPU groups off",
+            ["honest", "neighbour"],
+            {"CALCML_SANDBOX_CPU": "off"},
+        ),
+        ("beside a busy neighbour, CPU groups on", ["honest", "neighbour"], {}),
+    ]
+    try:
+        base = cohort.make_course(scratch / "base", args.assignment, env)
+        builder = cohort.Builder(base, args.assignment)
+        builder.submit("honest", builder.notebook("honest"))
+        busy = builder.insert_before_tests(builder.notebook("honest"), BUSY_NEIGHBOUR)
+        builder.submit("neighbour", busy)
+        print(
+            f"assignment {args.assignment}, 2 workers, cell timeout {args.cell_timeout} s, "
+            f"notebook timeout {args.notebook_timeout} s, {args.repeat} round(s)"
+        )
+        numbers: dict[str, list[dict]] = {label: [] for label, _s, _e in cases}
+        for round_number in range(args.repeat):
+            for index, (label, students, extra) in enumerate(cases):
+                target = scratch / f"run-{round_number}-{index}"
+                numbers[label].append(
+                    _grade(cohort, base, target, {**env, **extra}, args, students)
+                )
+                shutil.rmtree(target, ignore_errors=True)
+        for label, runs in numbers.items():
+            for run in runs:
+                print(
+                    f"{label:<42} honest: {run['status']:<8} {run['score']:g}/{run['max']:g}  "
+                    f"graded in {run['seconds']:6.1f} s  (run {run['wall']:6.1f} s)"
+                )
+            if len(runs) > 1:
+                print(f"{label:<42} median {statistics.median(r['seconds'] for r in runs):.1f} s")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
