@@ -111,3 +111,10 @@ def test_verification_gets_the_files_the_kernel_gets(graded):
         result = graded["results"][student]
         assert not result["flagged"], result["cells"]
         assert all(c["verified_passed"] and not c["flagged"] for c in result["cells"])
+
+
+def test_files_copied_in_count_against_the_disk_quota(graded):
+    result = graded["results"][attacks.BALLAST]
+    assert result["status"] == "disk-limit", result["error"]
+    assert result["error"].startswith(f"{attacks.BALLAST}: ")
+    assert all(not c["verified_passed"] and c["points"] == 0 for c in result["cells"])

@@ -581,6 +581,21 @@ def test_disk_watch_counts_real_bytes_and_files(tmp_path):
     assert watch.exceeded == "more than 50 files"
 
 
+def test_disk_watch_counts_what_was_there_before_its_baseline(tmp_path):
+    """The grader measures the baseline before it copies files in: the copies count too."""
+    (tmp_path / "copied.bin").write_bytes(os.urandom(3 * 1024**2))
+    fired = threading.Event()
+    with sandbox.DiskWatch(tmp_path, fired.set, max_bytes=4 * 1024**2, interval=0.02):
+        (tmp_path / "written.bin").write_bytes(os.urandom(2 * 1024**2))
+        assert not fired.wait(0.3)  # 2 MiB of growth: under 4 MiB
+    fired.clear()
+    with sandbox.DiskWatch(
+        tmp_path, fired.set, max_bytes=4 * 1024**2, interval=0.02, baseline=(0, 0)
+    ) as watch:
+        assert fired.wait(5)  # 5 MiB since the (empty) baseline
+    assert watch.exceeded == "more than 4 MiB"
+
+
 def test_disk_quota_setting_is_checked(monkeypatch):
     monkeypatch.setenv("CALCML_WORKDIR_QUOTA_MB", "100")
     assert sandbox.workdir_quota_bytes() == 100 * 1024**2
