@@ -105,14 +105,12 @@ def main() -> int:
     args.assignment = args.assignment or cohort.default_assignment()
     scratch = Path(tempfile.mkdtemp(prefix="fair-share-"))
     env = conftest.isolated_jupyter_env(scratch / "home")
+    honest = [f"honest-{index}" for index in range(args.honest)]
+    neighbour = ["a-neighbour", *honest]  # graded first: it holds one worker for its time limit
     cases = [
-        ("honest alone", ["honest"], {}),
-        (
-            "beside a busy neighbour, CPU groups off",
-            ["honest", "neighbour"],
-            {"CALCML_SANDBOX_CPU": "off"},
-        ),
-        ("beside a busy neighbour, CPU groups on", ["honest", "neighbour"], {}),
+        ("honest alone", honest, {}),
+        ("beside a busy neighbour, CPU groups off", neighbour, {"CALCML_SANDBOX_CPU": "off"}),
+        ("beside a busy neighbour, CPU groups on", neighbour, {}),
     ]
     try:
         base = cohort.make_course(scratch / "base", args.assignment, env)
