@@ -24,6 +24,7 @@ same plan (``autograded/<student>/<assignment>/`` minus its notebooks), so both 
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import hashlib
 import os
@@ -133,7 +134,7 @@ def open_regular(
     try:
         fd = os.open(name, _READ, dir_fd=dir_fd)
     except OSError as error:
-        if error.errno == 40:  # ELOOP: it is a symbolic link
+        if error.errno == errno.ELOOP:  # O_NOFOLLOW met a symbolic link
             raise FileProblem("is a symbolic link") from None
         raise FileProblem(f"cannot be read ({error.strerror})") from None
     info = os.fstat(fd)
@@ -152,7 +153,7 @@ def data_ranges(fd: int, size: int) -> Iterator[tuple[int, int]]:
         try:
             start = os.lseek(fd, offset, os.SEEK_DATA)
         except OSError as error:
-            if error.errno == 6:  # ENXIO: only a hole is left
+            if error.errno == errno.ENXIO:  # only a hole is left
                 return
             start = offset  # no hole support here: all of it is data
             yield start, size - start
@@ -246,7 +247,7 @@ class _Scanner:
         """Scan one open folder; returns its subfolders (relative path, depth) to scan next."""
         below = []
         for name in self._names(fd, prefix):
-            if any(fnmatch.fnmatchcase(name, p) for p in self.patterns):
+            if _excluded(name, self.patterns):
                 continue
             child = self._entry(fd, name, prefix + os.fsencode(name), depth)
             if child is not None:

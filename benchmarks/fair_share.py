@@ -27,7 +27,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 COHORT_FILE = REPO / "tests" / "autograder" / "fixtures" / "grade" / "cohort.py"
 
-# Forks busy loops until the process limit says no, then spins itself until interrupted.
+# Forks busy loops until the process limit says no, then spins itself until interrupted. Each
+# child starts a session of its own: with the kernel's autogroup scheduling (per session) that
+# makes every loop a scheduling entity of its own, as heavy as a whole honest sandbox.
 BUSY_NEIGHBOUR = """\
 import os
 import time
@@ -39,6 +41,7 @@ for _ in range(100):
     except OSError:
         break
     if pid == 0:
+        os.setsid()
         while True:
             pass
     children += 1
