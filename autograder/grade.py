@@ -693,6 +693,7 @@ def grade_assignment(
         SandboxRefused,
         announce_fallback,
         isolation_method,
+        sandbox_cpu_cores,
         workdir_quota_bytes,
     )
 
@@ -700,6 +701,7 @@ def grade_assignment(
     options = options or GradeOptions()
     try:
         workdir_quota_bytes()  # a bad CALCML_WORKDIR_QUOTA_MB stops the run before it starts
+        sandbox_cpu_cores()  # and so does a bad CALCML_SANDBOX_CPU
     except ValueError as error:
         raise CourseError(str(error)) from None
     course = load_course(Path(course_dir))

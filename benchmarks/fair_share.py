@@ -27,29 +27,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 COHORT_FILE = REPO / "tests" / "autograder" / "fixtures" / "grade" / "cohort.py"
 
-# Forks busy loops until the process limit says no, then spins itself until interrupted. Each
-# child starts a session of its own: with the kernel's autogroup scheduling (per session) that
-# makes every loop a scheduling entity of its own, as heavy as a whole honest sandbox.
-BUSY_NEIGHBOUR = """\
-import os
-import time
-
-children = 0
-for _ in range(100):
-    try:
-        pid = os.fork()
-    except OSError:
-        break
-    if pid == 0:
-        os.setsid()
-        while True:
-            pass
-    children += 1
-deadline = time.monotonic() + 120
-while time.monotonic() < deadline:
-    pass
-"""
-
 
 def _load(name: str, path: Path):
     spec = importlib.util.spec_from_file_location(name, path)
@@ -120,7 +97,7 @@ def main() -> int:
         builder = cohort.Builder(base, args.assignment)
         for student in honest:
             builder.submit(student, builder.notebook("honest"))
-        busy = builder.insert_before_tests(builder.notebook("honest"), BUSY_NEIGHBOUR)
+        busy = builder.insert_before_tests(builder.notebook("honest"), cohort.BUSY_NEIGHBOUR)
         builder.submit("a-neighbour", busy)
         print(
             f"assignment {args.assignment}, 2 workers, cell timeout {args.cell_timeout} s, "

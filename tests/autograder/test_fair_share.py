@@ -6,6 +6,7 @@ kernel): every process of the sandbox is in its CPU group, with the quota and we
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -112,3 +113,37 @@ def test_the_cpu_share_is_configured_by_environment(monkeypatch):
 def test_switched_off_there_is_no_cpu_group(tmp_path):
     command = sandbox_command(["true"], workdir=tmp_path, limits=Limits(cpu_cores=None))
     assert "--cpu-cgroup" not in command
+
+
+@needs_cpu_groups
+@pytest.mark.nbgrader
+def test_a_busy_neighbour_does_not_push_honest_students_past_their_time_limits(
+    tmp_path, jupyter_env
+):
+    """A neighbour forking busy loops (each in a session of its own) holds one worker until its
+    notebook time limit; the honest students graded meanwhile still get full marks."""
+    import calcml_grade_cohort as cohort  # loaded by conftest.py
+
+    course = cohort.make_course(tmp_path, "mini_derivatives", jupyter_env)
+    builder = cohort.Builder(course, "mini_derivatives")
+    busy = builder.insert_before_tests(builder.notebook("honest"), cohort.BUSY_NEIGHBOUR)
+    builder.submit("a-neighbour", busy)
+    honest = [f"honest-{index}" for index in range(3)]
+    for student in honest:
+        builder.submit(student, builder.notebook("honest"))
+    command = cohort.grade_command(
+        course,
+        "mini_derivatives",
+        "--workers",
+        "2",
+        "--cell-timeout",
+        "10",
+        "--notebook-timeout",
+        "30",
+    )
+    done = cohort.run(command, course, jupyter_env)
+    results = course / "reports" / "mini_derivatives" / "results"
+    for student in honest:
+        result = json.loads((results / f"{student}.json").read_text())
+        assert result["status"] == "graded", (student, result["error"], done.stderr[-2000:])
+        assert all(c["kernel_passed"] and c["verified_passed"] for c in result["cells"]), result
