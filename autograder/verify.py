@@ -180,8 +180,8 @@ def verify_submission(
     job = build_job(student, source, cell_timeout=min(cell_timeout, timeout), limits=limits)
     if isolation is not None:
         job["isolation"] = isolation
-    with tempfile.TemporaryDirectory(prefix="calcml-verify-") as scratch:
-        scratch_path = Path(scratch)
+    scratch_path = Path(tempfile.mkdtemp(prefix="calcml-verify-"))
+    try:
         # The student sees only `workdir`; the job (with the hidden tests) stays outside it.
         workdir = scratch_path / "student"
         private = scratch_path / "trusted"
@@ -207,6 +207,8 @@ def verify_submission(
                 results = {}
             if os.environ.get("CALCML_VERIFY_DEBUG"):  # timings and the student's cell errors
                 sys.stderr.write(f"autograder.verify: {json.dumps(report)}\n")
+    finally:
+        files.remove_tree(scratch_path)  # however deep the student's process made it
     checks: dict[str, CellCheck] = {}
     for grade_id in test_ids:
         entry = results.get(grade_id)

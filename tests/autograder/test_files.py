@@ -158,3 +158,21 @@ def test_budgets_refuse_by_name(tmp_path):
         files.scan(tmp_path, [], Budget(1000, 100, reserved_bytes=500))
     with pytest.raises(FileProblem, match="more than 1 files and folders"):
         files.scan(tmp_path, [], Budget(10**6, 1))
+
+
+def test_remove_tree_goes_deeper_than_rmtree(tmp_path):
+    """A sandbox can nest folders past the recursion limit of shutil.rmtree in its own folder."""
+    doomed = tmp_path / "doomed"
+    doomed.mkdir()
+    fd = os.open(doomed, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(1500):
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.close(os.open("leaf", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+    os.close(fd)
+    for index in range(50):
+        (doomed / f"f{index}").touch()
+    files.remove_tree(doomed)
+    assert not doomed.exists()

@@ -16,6 +16,8 @@ import calcml_file_attacks as attacks  # loaded by conftest.py
 import calcml_grade_cohort as cohort  # loaded by conftest.py
 import pytest
 
+from autograder import files
+
 pytestmark = pytest.mark.nbgrader
 
 
@@ -40,7 +42,9 @@ def graded(tmp_path_factory, jupyter_env):
     results = {}
     for path in sorted((course / "reports" / attacks.ASSIGNMENT / "results").glob("*.json")):
         results[path.stem] = json.loads(path.read_text())
-    return {"course": course, "kinds": kinds, "process": done, "results": results}
+    yield {"course": course, "kinds": kinds, "process": done, "results": results}
+    # Deeper than shutil.rmtree (and so pytest's clean-up of old runs) can go.
+    files.remove_tree(course / "submitted" / "files-deep")
 
 
 def _autograded(graded, student):
