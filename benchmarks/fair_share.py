@@ -15,7 +15,6 @@ worst) and the wall time of the run. Timings on a shared machine are noisy: ``--
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import shutil
 import statistics
@@ -24,16 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-COHORT_FILE = REPO / "tests" / "autograder" / "fixtures" / "grade" / "cohort.py"
+from harness import FIXTURES, REPO, load
 
-
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+COHORT_FILE = FIXTURES / "cohort.py"
 
 
 def _grade(cohort, base: Path, target: Path, env: dict, args, students: list[str]) -> dict:
@@ -80,8 +72,8 @@ def main() -> int:
     parser.add_argument("--assignment", default=None)
     parser.add_argument("--honest", type=int, default=6)
     args = parser.parse_args()
-    cohort = _load("calcml_grade_cohort", COHORT_FILE)
-    conftest = _load("tests_conftest", REPO / "tests" / "conftest.py")
+    cohort = load("calcml_grade_cohort", COHORT_FILE)
+    conftest = load("tests_conftest", REPO / "tests" / "conftest.py")
     args.assignment = args.assignment or cohort.default_assignment()
     scratch = Path(tempfile.mkdtemp(prefix="fair-share-"))
     env = conftest.isolated_jupyter_env(scratch / "home")

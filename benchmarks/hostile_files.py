@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import shutil
 import statistics
 import sys
@@ -25,18 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness import FIXTURES, REPO, load
+
 from autograder import files
-
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO / "tests" / "autograder" / "fixtures" / "grade"
-
-
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _grade(cohort, course: Path, assignment: str, env: dict, quota: int) -> tuple[float, dict]:
@@ -60,9 +50,9 @@ def main() -> int:
     parser.add_argument("--each", action="store_true", help="also one run per attack")
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    cohort = _load("calcml_grade_cohort", FIXTURES / "cohort.py")
-    attacks = _load("calcml_file_attacks", FIXTURES / "file_attacks.py")
-    conftest = _load("tests_conftest", REPO / "tests" / "conftest.py")
+    cohort = load("calcml_grade_cohort", FIXTURES / "cohort.py")
+    attacks = load("calcml_file_attacks", FIXTURES / "file_attacks.py")
+    conftest = load("tests_conftest", REPO / "tests" / "conftest.py")
     assignment = args.assignment or cohort.default_assignment()
     scratch = Path(tempfile.mkdtemp(prefix="hostile-files-"))
     env = conftest.isolated_jupyter_env(scratch / "home")
