@@ -523,6 +523,35 @@ class _OpenFolders:
         self.open.clear()
 
 
+def walk_folders(path: str | os.PathLike) -> Iterator[int]:
+    """An open descriptor of ``path`` and of every folder under it, however deep (links are not
+    followed); each is valid until the next one is asked for."""
+    try:
+        top = os.open(os.fspath(path), _FOLDER)
+    except OSError:
+        return
+    folders = _OpenFolders(top)
+    try:
+        stack = [b""]
+        while stack:
+            relative = stack.pop()
+            try:
+                fd = folders.get(relative) if relative else top
+                with os.scandir(fd) as listing:
+                    below = [
+                        relative + os.fsencode(e.name) + b"/"
+                        for e in listing
+                        if e.is_dir(follow_symlinks=False)
+                    ]
+            except OSError:
+                continue
+            stack.extend(below)
+            yield fd
+    finally:
+        folders.close()
+        os.close(top)
+
+
 def remove_tree(path: str | os.PathLike) -> None:
     """Delete ``path`` and everything under it, however deep or wide, ignoring what cannot go.
 

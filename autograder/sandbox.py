@@ -777,24 +777,25 @@ def _kill_cgroup(cgroup: str | None) -> None:
 
 
 def tree_usage(path: str | os.PathLike) -> tuple[int, int]:
-    """Bytes of disk actually used (sparse files count what they hold) and entries under ``path``."""
+    """Bytes of disk actually used (sparse files count what they hold) and entries under ``path``.
+
+    Walks relative to open folders (:mod:`autograder.files`), so a tree whose paths are longer
+    than the kernel takes in one piece is counted too, not skipped.
+    """
+    from autograder.files import walk_folders
+
     used = entries = 0
-    stack = [os.fspath(path)]
-    while stack:
+    for fd in walk_folders(path):
         try:
-            iterator = os.scandir(stack.pop())
+            with os.scandir(fd) as listing:
+                for entry in listing:
+                    entries += 1
+                    try:
+                        used += entry.stat(follow_symlinks=False).st_blocks * 512
+                    except OSError:
+                        continue
         except OSError:
             continue
-        with iterator:
-            for entry in iterator:
-                entries += 1
-                try:
-                    info = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                used += info.st_blocks * 512
-                if stat.S_ISDIR(info.st_mode):
-                    stack.append(entry.path)
     return used, entries
 
 

@@ -686,3 +686,18 @@ def test_detached_shared_memory_counts_against_the_memory_limit(course):
     assert result.returncode != 0
     # Its memory group is gone with it (older ones may be swept meanwhile: never new ones).
     assert set(sandbox._MEMORY_ROOT.glob(sandbox._CGROUP_PREFIX + "*")) <= before
+
+
+def test_disk_watch_counts_files_deeper_than_a_path_can_name(tmp_path):
+    """Folders nested past PATH_MAX (4096 bytes) cannot hide what they hold from the quota."""
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(24):  # 24 x 201 bytes of path
+        os.mkdir(b"n" * 200, dir_fd=fd)
+        inner = os.open(b"n" * 200, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    with open(os.open("hidden.bin", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "wb") as handle:
+        handle.write(os.urandom(5 * 1024**2))
+    os.close(fd)
+    used, entries = sandbox.tree_usage(tmp_path)
+    assert used >= 5 * 1024**2 and entries == 25
