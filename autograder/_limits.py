@@ -14,6 +14,9 @@ Options:
                    and move this process into it, so every descendant counts against the limit
   --memory-cgroup D         create the cgroup-v1 memory directory D, move this process into it
   --memory-cgroup-limit N   its memory.limit_in_bytes (what RLIMIT_AS misses: shared memory)
+  --cpu-cgroup D            create the CPU cgroup directory D (v1 or v2), move this process into it
+  --cpu-cgroup-set K=V      write V into its file K first (repeatable: cpu.max, cpu.weight, or
+                            v1's cpu.cfs_quota_us, cpu.shares): the sandbox's fair share of CPU
   --chdir D        working directory
   --user UID:GID   run the command as this (unprivileged) user and group, no supplementary groups;
                    applied last, after the cgroup, the directory and the limits
@@ -41,7 +44,7 @@ def _join_pids_cgroup(path: str, max_pids: int) -> None:
     _join_cgroup(path, {"pids.max": max_pids})
 
 
-def _join_cgroup(path: str, settings: dict[str, int]) -> None:
+def _join_cgroup(path: str, settings: dict[str, int | str]) -> None:
     for _attempt in range(3):
         try:
             os.makedirs(path, exist_ok=True)
@@ -73,6 +76,8 @@ def main(args: list[str]) -> None:
     user = None
     memory_cgroup = None
     memory_limit = None
+    cpu_cgroup = None
+    cpu_settings: dict[str, int | str] = {}
     env = dict(os.environ)
     names = {
         "--memory": resource.RLIMIT_AS,
@@ -99,6 +104,13 @@ def main(args: list[str]) -> None:
             if not value.isdigit():
                 _die(f"--memory-cgroup-limit needs an integer, got {value!r}")
             memory_limit = int(value)
+        elif option == "--cpu-cgroup":
+            cpu_cgroup = value
+        elif option == "--cpu-cgroup-set":
+            key, sep, val = value.partition("=")
+            if not sep or not key.startswith("cpu.") or "/" in key:
+                _die(f"--cpu-cgroup-set needs cpu.FILE=VALUE, got {value!r}")
+            cpu_settings[key] = val
         elif option == "--chdir":
             chdir = value
         elif option == "--user":
@@ -120,6 +132,8 @@ def main(args: list[str]) -> None:
         _join_pids_cgroup(cgroup, limits.pop(resource.RLIMIT_NPROC, 64))
     if memory_cgroup is not None:
         _join_cgroup(memory_cgroup, {"memory.limit_in_bytes": memory_limit or 2 * 1024**3})
+    if cpu_cgroup is not None:
+        _join_cgroup(cpu_cgroup, cpu_settings)
     if chdir is not None:
         try:
             os.chdir(chdir)

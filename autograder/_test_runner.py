@@ -327,7 +327,10 @@ def run_job(job: dict, results_path: Path) -> None:
             except OSError:
                 pass
 
-    disk = sandbox.DiskWatch(job["workdir"], stop_student, processes=student.processes)
+    # The folder was empty before the grader copied the submission's files in: they count too.
+    disk = sandbox.DiskWatch(
+        job["workdir"], stop_student, processes=student.processes, baseline=(0, 0)
+    )
     with disk:
         _run_cells(job, student, namespace, results, save, disk)
     student.shutdown()

@@ -41,22 +41,15 @@ from typing import TextIO
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbformat import NotebookNode
 from nbgrader import utils as nbgrader_utils
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import (
-    CheckCellMetadata,
-    ClearOutput,
-    DeduplicateIds,
-    Execute,
-    IgnorePattern,
-    LimitOutput,
-    OverwriteKernelspec,
-)
+from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
 from autograder import results as res
+from autograder.chain import Chain, course_chain
+from autograder.files import Budget, Plan, copy_folder, copy_into
 from autograder.gradebook import (
     Course,
     CourseError,
@@ -68,8 +61,8 @@ from autograder.gradebook import (
     submission_score,
     zero_missing_notebooks,
 )
-from autograder.sandbox import DiskWatch
-from autograder.submissions import MISSING, Submission, find_submissions, shown_name
+from autograder.sandbox import WORKDIR_QUOTA_FILES, DiskWatch, tree_usage, workdir_quota_bytes
+from autograder.submissions import MISSING, Submission, copy_rules, find_submissions, shown_name
 from autograder.untrusted import sanitize_notebook, terminal_safe
 from autograder.verdict import NOT_EXECUTED, judge_notebook
 
@@ -174,7 +167,7 @@ def _content_size(msg_type: str, content: dict) -> int:
 
 
 def independent_checks(
-    student_nb: str, source_nb: str, timeout: float, cell_timeout: float
+    student_nb: str, source_nb: str, timeout: float, cell_timeout: float, files_from: str
 ) -> dict | None:
     """Re-run the trusted tests outside the student's kernel.
 
@@ -185,7 +178,9 @@ def independent_checks(
         from autograder.verify import verify_submission
     except ImportError:
         return None
-    return verify_submission(student_nb, source_nb, timeout=timeout, cell_timeout=cell_timeout)
+    return verify_submission(
+        student_nb, source_nb, timeout=timeout, cell_timeout=cell_timeout, files_from=files_from
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,9 +257,21 @@ def _resources(task: Task, name: str, db_url: str) -> dict:
     }
 
 
-def _run(preprocessors, nb, resources, config):
+def _course_chain(config) -> Chain:
+    """The course's configured autograde chain, with the grader's steps in (see autograder.chain)."""
+    return course_chain(config, execute=CappedExecute)
+
+
+def _run(preprocessors, nb, resources, config, db_url=None):
+    """Run worker steps in order; a gradebook reader gets the worker's gradebook, under the lock."""
     for cls in preprocessors:
-        nb, resources = cls(config=config)(nb, resources)
+        if issubclass(cls, SharedOverwriteCells):
+            with _worker["lock"]:
+                step = cls(config=config)
+                step.shared = _worker_gradebook(db_url, config)
+                nb, resources = step(nb, resources)
+        else:
+            nb, resources = cls(config=config)(nb, resources)
     return nb, resources
 
 
@@ -301,12 +308,10 @@ def grade_task(task: Task) -> dict:
 def _grade_notebook(task, name, path, config, options, db_url):
     nb = nbformat.read(path, as_version=4)
     resources = _resources(task, name, db_url)
-    nb, resources = _run([ClearOutput, DeduplicateIds, OverwriteKernelspec], nb, resources, config)
-    with _worker["lock"]:
-        overwrite = SharedOverwriteCells(config=config)
-        overwrite.shared = _worker_gradebook(db_url, config)
-        nb, resources = overwrite(nb, resources)
-    nb, resources = _run([CheckCellMetadata], nb, resources, config)
+    if "chain" not in _worker:
+        _worker["chain"] = _course_chain(config)
+    chain: Chain = _worker["chain"]
+    nb, resources = _run(chain.sanitize + chain.before_execute, nb, resources, config, db_url)
 
     # The independent verification does not depend on the kernel run: run both at once.
     verification = None
@@ -317,22 +322,20 @@ def _grade_notebook(task, name, path, config, options, db_url):
             task.sources[name],
             timeout=max(options.notebook_timeout, VERIFY_TIMEOUT),
             cell_timeout=float(config.Execute.timeout),
+            # The same files as the kernel's folder gets (autograded/<student>/<assignment>/).
+            files_from=task.dest,
         )
 
     kernel = _take_kernel(task.prestart_next)
     status, error = "graded", None
     try:
-        # The kernel's working directory gets the assignment's other files (data, modules).
-        for item in Path(task.dest).iterdir():
-            if item.suffix == ".ipynb":
-                continue
-            target = kernel.workdir / item.name
-            if item.is_dir():
-                shutil.copytree(item, target, dirs_exist_ok=True)
-            else:
-                shutil.copy(item, target)
+        # The kernel's working directory gets the assignment's other files (data, modules);
+        # they count against its disk quota, its own start-up files do not.
+        before = [tree_usage(kernel.workdir), tree_usage(kernel.conn_dir)]
+        baseline = (sum(u[0] for u in before), sum(u[1] for u in before))
+        copy_folder(Path(task.dest), kernel.workdir, _sandbox_quota())
         # (preprocess() re-runs __init__, so settings must come through the config.)
-        executor = CappedExecute(config=config)
+        executor = chain.execute(config=config)
         fired = threading.Event()
 
         def _notebook_deadline() -> None:
@@ -342,7 +345,12 @@ def _grade_notebook(task, name, path, config, options, db_url):
         watchdog = threading.Timer(options.notebook_timeout, _notebook_deadline)
         watchdog.daemon = True
         watchdog.start()
-        disk = DiskWatch([kernel.workdir, kernel.conn_dir], kernel.kill, processes=kernel.processes)
+        disk = DiskWatch(
+            [kernel.workdir, kernel.conn_dir],
+            kernel.kill,
+            processes=kernel.processes,
+            baseline=baseline,
+        )
         run_resources = dict(resources, metadata={"path": str(kernel.workdir)})
         try:
             with disk:
@@ -381,9 +389,7 @@ def _grade_notebook(task, name, path, config, options, db_url):
         kernel.shutdown()
 
     _mark_unexecuted(nb)
-    nb, resources = _run(
-        [IgnorePattern, ClearMetadataPreprocessor, LimitOutput], nb, resources, config
-    )
+    nb, resources = _run(chain.after_execute, nb, resources, config, db_url)
 
     checks = None
     verify_error = None
@@ -475,25 +481,20 @@ def _make_writable_and_remove(path: Path) -> None:
         shutil.rmtree(path, onerror=onerror)
 
 
+def _sandbox_quota() -> Budget:
+    return Budget(workdir_quota_bytes(), WORKDIR_QUOTA_FILES)
+
+
 def _prepare_destination(course: Course, sub: Submission) -> Path:
-    """``autograded/<student>/<assignment>/`` with the submitted files, then the source's files."""
+    """``autograded/<student>/<assignment>/`` with the submitted files, then the source's files.
+
+    The plan was made (and checked against the quota) when the submission was found; see
+    :mod:`autograder.files` for the rules of the copy.
+    """
     dest = course.folder("autograded") / sub.student / sub.assignment
     _make_writable_and_remove(dest)
     dest.mkdir(parents=True)
-    ignore = list(course.coursedir.ignore)
-    for filename in nbgrader_utils.find_all_files(str(sub.directory), ignore + ["*.ipynb"]):
-        if os.path.islink(filename):
-            continue  # a link could point at source/ or the gradebook: never follow it
-        target = dest / os.path.relpath(filename, sub.directory)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(filename, target)
-    source = course.folder("source") / sub.assignment
-    for filename in nbgrader_utils.find_all_files(str(source), ignore + ["*.ipynb"]):
-        target = dest / os.path.relpath(filename, source)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            target.unlink()
-        shutil.copy(filename, target)
+    copy_into(sub.plan or Plan(), dest)
     return dest
 
 
@@ -615,6 +616,7 @@ def grade_assignment(
         SandboxRefused,
         announce_fallback,
         isolation_method,
+        sandbox_cpu_cores,
         workdir_quota_bytes,
     )
 
@@ -622,9 +624,11 @@ def grade_assignment(
     options = options or GradeOptions()
     try:
         workdir_quota_bytes()  # a bad CALCML_WORKDIR_QUOTA_MB stops the run before it starts
+        sandbox_cpu_cores()  # and so does a bad CALCML_SANDBOX_CPU
     except ValueError as error:
         raise CourseError(str(error)) from None
     course = load_course(Path(course_dir))
+    _course_chain(course.config)  # a chain the grader cannot run stops the run before it starts
     if options.cell_timeout is not None:
         course.config.Execute.timeout = int(options.cell_timeout)
     names = assignment_notebooks(course, assignment)
@@ -641,6 +645,7 @@ def grade_assignment(
         names,
         list(students) if students else None,
         submitted_dir=course.coursedir.submitted_directory,
+        rules=copy_rules(course, assignment),
     )
     if students:
         unknown = sorted(set(students) - {s.student for s in submissions})

@@ -19,6 +19,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import (
     AssignLatePenalties,
+    Execute,
     NbGraderPreprocessor,
     OverwriteCells,
     SaveAutoGrades,
@@ -237,22 +238,28 @@ def save_grades(
 
     ``points`` (grade_id -> the verdict's points, see :mod:`autograder.verdict`) is written as
     each test cell's automatic score whatever nbgrader's scoring of the notebook says (the two
-    agree: the verdict rewrote the notebook so that they do), before the late penalty is worked
-    out. ``flagged`` grade_ids (the kernel run and the independent verification disagree) are
-    marked ``needs_manual_grade`` so they show up in formgrader.
+    agree: the verdict rewrote the notebook so that they do), right after the scores are saved and
+    before the late penalty is worked out. ``flagged`` grade_ids (the kernel run and the
+    independent verification disagree) are marked ``needs_manual_grade`` so they show up in
+    formgrader. The writers are those the course's ``Autograde.autograde_preprocessors`` holds
+    (:mod:`autograder.chain`).
     """
+    from autograder.chain import course_chain  # it builds on this module's classes
+
+    writers = course_chain(course.config, execute=Execute).save
     info = resources["nbgrader"]
     with quiet_orm():
-        saver = SharedSaveAutoGrades(config=course.config)
-        saver.shared = gb
-        nb, resources = saver(nb, resources)
-        for grade_id, value in (points or {}).items():
-            grade = gb.find_grade(grade_id, info["notebook"], info["assignment"], info["student"])
-            grade.auto_score = float(value)
-        gb.db.commit()
-        penalties = SharedAssignLatePenalties(config=course.config)
-        penalties.shared = gb
-        nb, resources = penalties(nb, resources)
+        for cls in writers:
+            preprocessor = cls(config=course.config)
+            preprocessor.shared = gb
+            nb, resources = preprocessor(nb, resources)
+            if issubclass(cls, SharedSaveAutoGrades):
+                for grade_id, value in (points or {}).items():
+                    grade = gb.find_grade(
+                        grade_id, info["notebook"], info["assignment"], info["student"]
+                    )
+                    grade.auto_score = float(value)
+                gb.db.commit()
         for grade_id in flagged:
             grade = gb.find_grade(grade_id, info["notebook"], info["assignment"], info["student"])
             grade.needs_manual_grade = True

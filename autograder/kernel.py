@@ -13,7 +13,6 @@ post-processes the previous one.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
+from autograder.files import remove_tree
 from autograder.sandbox import (
     Limits,
     kill_sandbox,
@@ -147,4 +147,4 @@ class SandboxedKernel:
         except Exception:  # noqa: BLE001
             pass
         self.kill_leftovers()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        remove_tree(self.scratch)  # however deep the kernel's code made it

@@ -21,6 +21,13 @@ accepts that risk, and then says so loudly.
 On this machine the grader runs as root, for whom the kernel ignores RLIMIT_NPROC; the process limit
 is then enforced by a cgroup-v1 ``pids`` group per sandbox (when ``/sys/fs/cgroup/pids`` is
 writable), which also lets :func:`run_sandboxed` kill every process that escaped its session.
+
+Fair share: where the grader runs as root, each sandbox also gets a CPU group of its own (cgroup v2
+``cpu.max`` + ``cpu.weight`` when the unified hierarchy offers the ``cpu`` controller, else cgroup
+v1 ``cpu.cfs_quota_us`` + ``cpu.shares``). Every sandbox then weighs the same to the scheduler
+however many processes it starts, and none may use more than ``Limits.cpu_cores`` cores
+(``CALCML_SANDBOX_CPU``, default 1; ``0`` or ``off`` switches the CPU group off): a student forking
+busy loops slows only their own cells, not their neighbours'.
 """
 
 from __future__ import annotations
@@ -54,6 +61,11 @@ _PIDS_ROOT = Path("/sys/fs/cgroup/pids")
 # so that an ordinary large allocation still ends in MemoryError, not in the OOM killer.
 _MEMORY_ROOT = Path("/sys/fs/cgroup/memory")
 MEMORY_CGROUP_MARGIN = 512 * 1024**2
+# The CPU group (same name again): cgroup v1's cpu controller, or v2's where it lives there.
+_CPU_V1_ROOT = Path("/sys/fs/cgroup/cpu")
+_CPU_V2_ROOTS = (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/unified"))
+ENV_CPU = "CALCML_SANDBOX_CPU"
+CPU_PERIOD_US = 100_000
 _CGROUP_PREFIX = "calcml-sandbox-"
 
 PRIVATE_TMP_BYTES = 256 * 1024**2
@@ -133,6 +145,24 @@ class Limits:
     cpu_seconds: int | None = None
     file_size_bytes: int | None = 64 * 1024**2
     open_files: int | None = 256
+    # Fair share (root only, see the module docstring): at most this many cores, and a weight
+    # (cgroup v2 scale, 100 = the default) that is the same for every sandbox.
+    cpu_cores: float | None = field(default_factory=lambda: sandbox_cpu_cores())
+    cpu_weight: int = 100
+
+
+def sandbox_cpu_cores() -> float | None:
+    """The cores one sandbox may use (``CALCML_SANDBOX_CPU``, default 1); None: no CPU group."""
+    text = os.environ.get(ENV_CPU, "").strip().lower()
+    if text in ("0", "off", "no", "none"):
+        return None
+    try:
+        cores = float(text) if text else 1.0
+    except ValueError:
+        raise ValueError(f"{ENV_CPU}={text!r}: expected a number of cores, or off") from None
+    if not cores > 0:
+        raise ValueError(f"{ENV_CPU}={text!r}: expected a positive number of cores, or off")
+    return cores
 
 
 @dataclass
@@ -478,11 +508,66 @@ def _memory_twin(cgroup: str) -> str | None:
     return str(_MEMORY_ROOT / os.path.basename(cgroup))
 
 
+def cpu_root() -> Path | None:
+    """Where this process may make per-sandbox CPU groups (root only), probed once.
+
+    cgroup v2 needs the ``cpu`` controller in the root's ``cgroup.subtree_control`` (switched on
+    here when it is only available); otherwise cgroup v1's ``cpu`` hierarchy is used.
+    """
+    if "cpu_root" in _probe_cache:
+        return Path(_probe_cache["cpu_root"]) if _probe_cache["cpu_root"] else None
+    found = None
+    if os.geteuid() == 0:
+        for root in _CPU_V2_ROOTS:
+            try:
+                controllers = (root / "cgroup.controllers").read_text().split()
+                if "cpu" not in controllers:
+                    continue
+                control = root / "cgroup.subtree_control"
+                if "cpu" not in control.read_text().split():
+                    control.write_text("+cpu")
+                found = root
+                break
+            except OSError:
+                continue
+        if found is None and os.access(_CPU_V1_ROOT / "cpu.cfs_quota_us", os.W_OK):
+            found = _CPU_V1_ROOT
+    _probe_cache["cpu_root"] = str(found) if found else ""
+    return found
+
+
+def _cpu_twin(cgroup: str) -> str | None:
+    """The CPU group paired with a sandbox's group name, when a CPU controller is usable."""
+    root = cpu_root()
+    return str(root / os.path.basename(cgroup)) if root is not None else None
+
+
+def cpu_settings(limits: Limits, group: str) -> dict[str, str]:
+    """The files of a sandbox's CPU group and what to write in them (v1 or v2 by its root)."""
+    quota = None if limits.cpu_cores is None else max(1000, int(limits.cpu_cores * CPU_PERIOD_US))
+    weight = min(10_000, max(1, int(limits.cpu_weight)))
+    if Path(group).parent == _CPU_V1_ROOT:
+        shares = max(2, weight * 1024 // 100)  # v1 shares: 1024 is the default weight
+        settings = {"cpu.shares": str(shares)}
+        if quota is not None:
+            settings.update(
+                {"cpu.cfs_period_us": str(CPU_PERIOD_US), "cpu.cfs_quota_us": str(quota)}
+            )
+        return settings
+    settings = {"cpu.weight": str(weight)}
+    if quota is not None:
+        settings["cpu.max"] = f"{quota} {CPU_PERIOD_US}"
+    return settings
+
+
 def _sweep_cgroups() -> None:
     """Remove empty per-sandbox cgroups left by commands run outside :func:`run_sandboxed`."""
     try:
         entries = list(_PIDS_ROOT.glob(_CGROUP_PREFIX + "*"))
         entries += list(_MEMORY_ROOT.glob(_CGROUP_PREFIX + "*"))
+        root = cpu_root()
+        if root is not None:
+            entries += list(root.glob(_CGROUP_PREFIX + "*"))
     except OSError:
         return
     now = time.time()
@@ -521,6 +606,11 @@ def _limit_options(
                 "--memory-cgroup-limit",
                 str(int(limits.memory_bytes) + MEMORY_CGROUP_MARGIN),
             ]
+        cpu = _cpu_twin(cgroup) if limits.cpu_cores is not None else None
+        if cpu is not None:
+            options += ["--cpu-cgroup", cpu]
+            for name, value in cpu_settings(limits, cpu).items():
+                options += ["--cpu-cgroup-set", f"{name}={value}"]
     return options
 
 
@@ -661,12 +751,13 @@ def _kill_cgroup(cgroup: str | None) -> None:
         os.rmdir(cgroup)
     except OSError:
         pass
-    memory = _memory_twin(cgroup)
-    if memory is not None:
+    for twin in (_memory_twin(cgroup), _cpu_twin(cgroup)):
+        if twin is None:
+            continue
         # Empty once its processes are gone (their exit may lag the kill a little).
         for _attempt in range(100):
             try:
-                os.rmdir(memory)
+                os.rmdir(twin)
                 break
             except FileNotFoundError:
                 break
@@ -675,24 +766,25 @@ def _kill_cgroup(cgroup: str | None) -> None:
 
 
 def tree_usage(path: str | os.PathLike) -> tuple[int, int]:
-    """Bytes of disk actually used (sparse files count what they hold) and entries under ``path``."""
+    """Bytes of disk actually used (sparse files count what they hold) and entries under ``path``.
+
+    Walks relative to open folders (:mod:`autograder.files`), so a tree whose paths are longer
+    than the kernel takes in one piece is counted too, not skipped.
+    """
+    from autograder.files import walk_folders
+
     used = entries = 0
-    stack = [os.fspath(path)]
-    while stack:
+    for fd in walk_folders(path):
         try:
-            iterator = os.scandir(stack.pop())
+            with os.scandir(fd) as listing:
+                for entry in listing:
+                    entries += 1
+                    try:
+                        used += entry.stat(follow_symlinks=False).st_blocks * 512
+                    except OSError:
+                        continue
         except OSError:
             continue
-        with iterator:
-            for entry in iterator:
-                entries += 1
-                try:
-                    info = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                used += info.st_blocks * 512
-                if stat.S_ISDIR(info.st_mode):
-                    stack.append(entry.path)
     return used, entries
 
 
@@ -752,9 +844,10 @@ class DiskWatch:
     """Calls ``on_exceed`` whenever a sandbox writes more than a quota (checked by polling).
 
     A sandbox's working folder lives on the grader's disk; RLIMIT_FSIZE caps each file, this caps
-    what the folders in ``paths`` gain after the watch starts (files the grader copied in before
-    do not count), plus files the sandbox's ``processes`` (a callable returning PIDs) hold open
-    after deleting them. Writing is fast, so a run may overshoot by what it writes in one
+    what the folders in ``paths`` hold beyond ``baseline`` (bytes, entries; by default what they
+    held when the watch started), plus files the sandbox's ``processes`` (a callable returning
+    PIDs) hold open after deleting them. The grader measures the baseline before it copies a
+    submission's files in, so those count against the quota too (:mod:`autograder.files`). Writing is fast, so a run may overshoot by what it writes in one
     ``interval``. ``exceeded`` says how, from the first time on; ``on_exceed`` must be safe to
     call again (it is called on every check while the quota stays exceeded, so a restarted
     process is stopped too).
@@ -769,6 +862,7 @@ class DiskWatch:
         max_bytes: int | None = None,
         max_files: int = WORKDIR_QUOTA_FILES,
         interval: float = 0.2,
+        baseline: tuple[int, int] | None = None,
     ) -> None:
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
@@ -777,6 +871,7 @@ class DiskWatch:
         self.max_bytes = max_bytes if max_bytes is not None else workdir_quota_bytes()
         self.max_files, self.interval = max_files, interval
         self.exceeded: str | None = None
+        self._given_base = baseline
         self._base = (0, 0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -803,7 +898,7 @@ class DiskWatch:
             self.on_exceed()
 
     def __enter__(self) -> DiskWatch:
-        self._base = self.usage()
+        self._base = self._given_base if self._given_base is not None else self.usage()
         self._thread.start()
         return self
 

@@ -23,7 +23,6 @@ import json
 import os
 import resource
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -36,9 +35,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.sandbox import Limits
+from autograder import files
+from autograder.sandbox import WORKDIR_QUOTA_FILES, Limits, workdir_quota_bytes
 
-MAX_COPY_BYTES = 50 * 1024 * 1024
 TEST_PROCESS_MEMORY = 4 * 1024**3
 # CALCML_VERIFY_FORKSERVER=0 starts every test process afresh (slower, same verdicts).
 ENV_FORKSERVER = "CALCML_VERIFY_FORKSERVER"
@@ -96,23 +95,14 @@ def contract_functions(source_nb) -> list[str]:
     return names
 
 
-def _copy_submission_files(student_nb: Path, workdir: Path) -> None:
-    """Copy the files beside the student's notebook (data the code may read), within a budget."""
-    folder = student_nb.parent
-    budget = MAX_COPY_BYTES
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if path == student_nb or ".ipynb_checkpoints" in relative.parts or path.is_symlink():
-            continue
-        if path.suffix == ".ipynb" or not path.is_file():
-            continue
-        size = path.stat().st_size
-        if size > budget:
-            continue
-        budget -= size
-        target = workdir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
+def _copy_files(folder: Path, workdir: Path) -> None:
+    """The files beside the notebook, by the kernel's copy rule, within the sandbox's quota."""
+    quota = files.Budget(workdir_quota_bytes(), WORKDIR_QUOTA_FILES)
+    try:
+        files.copy_folder(folder, workdir, quota)
+    except files.FileProblem as problem:
+        # A folder the grader did not check (a direct call): the student's process gets nothing.
+        sys.stderr.write(f"autograder.verify: files of {folder} not copied: {problem}\n")
 
 
 def build_job(student, source, *, cell_timeout: float, limits: Limits) -> dict:
@@ -169,12 +159,16 @@ def verify_submission(
     limits: Limits | None = None,
     cell_timeout: float = 30.0,
     isolation: str | None = None,
+    files_from: str | os.PathLike | None = None,
 ) -> dict[str, CellCheck]:
     """Re-run every test cell of ``source_nb`` against the code of ``student_nb``.
 
     Returns one :class:`CellCheck` per autograder-test cell of the trusted source notebook.
     ``timeout`` bounds the whole verification; ``cell_timeout`` each student cell, each test cell
     and each call into the student's code. Cells left unjudged when time runs out fail.
+    ``files_from``: the folder whose files (notebooks aside) the student's process gets, by the
+    same rule as the kernel's folder (:func:`autograder.files.copy_folder`); the grader passes
+    ``autograded/<student>/<assignment>/``. By default, the folder of ``student_nb``.
     """
     limits = limits if limits is not None else Limits()
     source = _read(source_nb, "source")
@@ -183,15 +177,17 @@ def verify_submission(
     job = build_job(student, source, cell_timeout=min(cell_timeout, timeout), limits=limits)
     if isolation is not None:
         job["isolation"] = isolation
-    with tempfile.TemporaryDirectory(prefix="calcml-verify-") as scratch:
-        scratch_path = Path(scratch)
+    scratch_path = Path(tempfile.mkdtemp(prefix="calcml-verify-"))
+    try:
         # The student sees only `workdir`; the job (with the hidden tests) stays outside it.
         workdir = scratch_path / "student"
         private = scratch_path / "trusted"
         workdir.mkdir()
         private.mkdir(mode=0o700)
-        if not isinstance(student_nb, nbformat.NotebookNode):
-            _copy_submission_files(Path(student_nb).resolve(), workdir)
+        if files_from is None and not isinstance(student_nb, nbformat.NotebookNode):
+            files_from = Path(student_nb).resolve().parent
+        if files_from is not None:
+            _copy_files(Path(files_from), workdir)
         job["workdir"] = str(workdir)
         job_path = private / "job.json"
         results_path = private / "results.json"
@@ -208,6 +204,8 @@ def verify_submission(
                 results = {}
             if os.environ.get("CALCML_VERIFY_DEBUG"):  # timings and the student's cell errors
                 sys.stderr.write(f"autograder.verify: {json.dumps(report)}\n")
+    finally:
+        files.remove_tree(scratch_path)  # however deep the student's process made it
     checks: dict[str, CellCheck] = {}
     for grade_id in test_ids:
         entry = results.get(grade_id)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import shutil
 import statistics
 import sys
@@ -20,16 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-COHORT_FILE = REPO / "tests" / "autograder" / "fixtures" / "grade" / "cohort.py"
+from harness import FIXTURES, REPO, load
 
-
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+COHORT_FILE = FIXTURES / "cohort.py"
 
 
 def _timed(cohort, argv: list[str], course: Path, env: dict, what: str):
@@ -61,8 +53,8 @@ def main() -> int:
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
 
-    cohort = _load("calcml_grade_cohort", COHORT_FILE)
-    conftest = _load("tests_conftest", REPO / "tests" / "conftest.py")
+    cohort = load("calcml_grade_cohort", COHORT_FILE)
+    conftest = load("tests_conftest", REPO / "tests" / "conftest.py")
     assignment = args.assignment or cohort.default_assignment()
     scratch = Path(tempfile.mkdtemp(prefix="grading-throughput-"))
     env = conftest.isolated_jupyter_env(scratch / "home")

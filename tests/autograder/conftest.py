@@ -1,6 +1,6 @@
-"""The grader tests share one cohort builder (fixtures/grade/cohort.py), loaded here once.
+"""The grader tests share the cohort builders in fixtures/grade/, loaded here once.
 
-The benchmark loads the same file by path, so it is a plain module rather than a package.
+The benchmarks load the same files by path, so they are plain modules rather than a package.
 """
 
 from __future__ import annotations
@@ -9,11 +9,13 @@ import importlib.util
 import sys
 from pathlib import Path
 
-_COHORT = Path(__file__).parent / "fixtures" / "grade" / "cohort.py"
+_FIXTURES = Path(__file__).parent / "fixtures" / "grade"
 COHORT_MODULE = "calcml_grade_cohort"
+FILE_ATTACKS_MODULE = "calcml_file_attacks"
 
-if COHORT_MODULE not in sys.modules:
-    _spec = importlib.util.spec_from_file_location(COHORT_MODULE, _COHORT)
-    _module = importlib.util.module_from_spec(_spec)
-    sys.modules[COHORT_MODULE] = _module
-    _spec.loader.exec_module(_module)
+for _name, _file in ((COHORT_MODULE, "cohort.py"), (FILE_ATTACKS_MODULE, "file_attacks.py")):
+    if _name not in sys.modules:
+        _spec = importlib.util.spec_from_file_location(_name, _FIXTURES / _file)
+        _module = importlib.util.module_from_spec(_spec)
+        sys.modules[_name] = _module
+        _spec.loader.exec_module(_module)

@@ -587,6 +587,21 @@ def test_disk_watch_counts_real_bytes_and_files(tmp_path):
     assert watch.exceeded == "more than 50 files"
 
 
+def test_disk_watch_counts_what_was_there_before_its_baseline(tmp_path):
+    """The grader measures the baseline before it copies files in: the copies count too."""
+    (tmp_path / "copied.bin").write_bytes(os.urandom(3 * 1024**2))
+    fired = threading.Event()
+    with sandbox.DiskWatch(tmp_path, fired.set, max_bytes=4 * 1024**2, interval=0.02):
+        (tmp_path / "written.bin").write_bytes(os.urandom(2 * 1024**2))
+        assert not fired.wait(0.3)  # 2 MiB of growth: under 4 MiB
+    fired.clear()
+    with sandbox.DiskWatch(
+        tmp_path, fired.set, max_bytes=4 * 1024**2, interval=0.02, baseline=(0, 0)
+    ) as watch:
+        assert fired.wait(5)  # 5 MiB since the (empty) baseline
+    assert watch.exceeded == "more than 4 MiB"
+
+
 def test_disk_quota_setting_is_checked(monkeypatch):
     monkeypatch.setenv("CALCML_WORKDIR_QUOTA_MB", "100")
     assert sandbox.workdir_quota_bytes() == 100 * 1024**2
@@ -677,3 +692,18 @@ def test_detached_shared_memory_counts_against_the_memory_limit(course):
     assert result.returncode != 0
     # Its memory group is gone with it (older ones may be swept meanwhile: never new ones).
     assert set(sandbox._MEMORY_ROOT.glob(sandbox._CGROUP_PREFIX + "*")) <= before
+
+
+def test_disk_watch_counts_files_deeper_than_a_path_can_name(tmp_path):
+    """Folders nested past PATH_MAX (4096 bytes) cannot hide what they hold from the quota."""
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(24):  # 24 x 201 bytes of path
+        os.mkdir(b"n" * 200, dir_fd=fd)
+        inner = os.open(b"n" * 200, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    with open(os.open("hidden.bin", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "wb") as handle:
+        handle.write(os.urandom(5 * 1024**2))
+    os.close(fd)
+    used, entries = sandbox.tree_usage(tmp_path)
+    assert used >= 5 * 1024**2 and entries == 25
