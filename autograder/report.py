@@ -315,7 +315,7 @@ def _misconceptions_html(analysis: Analysis) -> list[str]:
     """The misconceptions section: who showed what, or one sentence when nobody showed any."""
     shown = shown_tags(analysis)
     if not analysis.tags:
-        return ["<p>No failure message carried a misconception tag.</p>"]
+        return ["<p>No graded student showed any misconception the hidden tests can name.</p>"]
     if not shown:
         names = ", ".join(t.tag for t in sorted(analysis.tags, key=lambda t: t.tag))
         return [

@@ -189,9 +189,9 @@ def test_misconception_rows_count_students_most_common_first(reported):
     rows = re.findall(
         r"<tr><td>([^<]+)</td><td>[^<]*</td><td>([^<]+)</td><td>([^<]+)</td>", section
     )
-    # off-by-one-power: poly_derivative fails for 9 of 12; forward-difference: 6 of 12.
+    # missing-power-factor: poly_derivative fails for 9 of 12; forward-difference: 6 of 12.
     assert rows == [
-        ("off-by-one-power", "9 of 12", "75%"),
+        ("missing-power-factor", "9 of 12", "75%"),
         ("forward-difference", "6 of 12", "50%"),
     ]
     assert "pass rate" not in section
@@ -202,12 +202,11 @@ def test_no_misconception_shown_gives_a_sentence_not_an_empty_chart(tmp_path):
         make_result(f"s{i:02d}", dict.fromkeys(TAGGED, True) | {"test_secant_slope": i % 2 == 0})
         for i in range(4)
     ]
-    # One student's passing cells still list the tags their cells can report.
+    # A passing cell's tags are never counted, even where a result lists some.
     for result in everyone_right:
         for cell in result["cells"]:
             if cell["grade_id"] in TAGGED:
                 cell["tags"] = [TAGGED[cell["grade_id"]]]
-                cell["verified_passed"] = cell["kernel_passed"] = True
     out = tmp_path / "reports" / ASSIGNMENT
     out.mkdir(parents=True)
     (out / "misconceptions.png").write_bytes(b"stale chart of an earlier run")
@@ -215,7 +214,7 @@ def test_no_misconception_shown_gives_a_sentence_not_an_empty_chart(tmp_path):
     assert main(["--course-dir", str(tmp_path), "report", ASSIGNMENT]) == 0
     page = (out / "report.html").read_text()
     section = page.split("<h2>Misconceptions</h2>", 1)[1]
-    assert "No graded student showed any of the 2 misconceptions" in section
-    assert "forward-difference" in section and "off-by-one-power" in section
+    assert "No graded student showed any misconception" in section
+    assert "forward-difference" not in section and "missing-power-factor" not in section
     assert "misconceptions.png" not in page
     assert not (out / "misconceptions.png").exists()
