@@ -422,6 +422,27 @@ def _dedupe(paths: list[str]) -> list[str]:
     return result
 
 
+def _links_to_bound(paths: list[str], bound: list[str]) -> list[tuple[str, str]]:
+    """``(path, target)`` for the paths reached through a symbolic link (a ``.venv`` that links
+    elsewhere): the sandbox binds only the target, so the name the interpreter was started by
+    must exist too. The outermost link is enough; a path already inside a bound folder is there."""
+
+    def inside(path: str, folders) -> bool:
+        return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
+
+    links: list[tuple[str, str]] = []
+    for path in sorted({os.path.abspath(p) for p in paths}, key=len):
+        if os.path.realpath(path) == path or inside(path, bound):
+            continue
+        head = path  # the outermost link on the way: above it the path is the same in the sandbox
+        while os.path.realpath(os.path.dirname(head)) != os.path.dirname(head):
+            head = os.path.dirname(head)
+        taken = inside(head, bound) or inside(head, [link for link, _ in links])
+        if not taken and head not in (*_SYSTEM_DIRS, "/tmp", "/dev", "/proc", "/etc"):
+            links.append((head, os.path.realpath(head)))
+    return links
+
+
 def _bwrap_args(
     workdir: str, readonly: Sequence[str], writable: Sequence[str], *, network: bool
 ) -> list[str]:
@@ -454,8 +475,11 @@ def _bwrap_args(
     args += ["--size", str(PRIVATE_SHM_BYTES), "--tmpfs", "/dev/shm"]
     args += ["--size", str(PRIVATE_TMP_BYTES), "--tmpfs", "/tmp"]
     ro = _python_paths() + [os.fspath(p) for p in readonly]
-    for path in _dedupe(ro):
+    bound = _dedupe(ro)
+    for path in bound:
         args += ["--ro-bind", path, path]
+    for link, real in _links_to_bound(ro, bound):
+        args += ["--symlink", real, link]
     for path in [os.fspath(p) for p in writable] + [workdir]:
         real = os.path.realpath(path)
         args += ["--bind", real, real]

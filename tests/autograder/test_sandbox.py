@@ -707,3 +707,36 @@ def test_disk_watch_counts_files_deeper_than_a_path_can_name(tmp_path):
     os.close(fd)
     used, entries = sandbox.tree_usage(tmp_path)
     assert used >= 5 * 1024**2 and entries == 25
+
+
+def test_a_venv_reached_through_a_symbolic_link_works_in_the_sandbox(tmp_path):
+    """A course whose ``.venv`` is a link (a shared environment, a clone that reuses one): the
+    sandbox binds the link's target, and the name the interpreter was started by exists too."""
+    linked = tmp_path / "clone" / ".venv"
+    linked.parent.mkdir()
+    linked.symlink_to(Path(sys.prefix).resolve(), target_is_directory=True)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    grader = f"""
+import sys
+from autograder.sandbox import isolation_method, run_sandboxed
+assert isolation_method() == "bubblewrap", isolation_method()
+result = run_sandboxed(
+    [sys.executable, "-c", "import sys, numpy; print(sys.prefix)"], workdir={str(workdir)!r},
+    timeout=60,
+)
+print(result.returncode, result.stdout.decode().strip(), result.stderr.decode()[-500:])
+"""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [str(linked / "bin" / "python"), "-c", grader],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    code, prefix, *_ = done.stdout.split(maxsplit=2) + ["", ""]
+    assert code == "0", done.stdout
+    assert prefix == str(linked), done.stdout
