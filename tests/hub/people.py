@@ -85,7 +85,7 @@ def answer_cell_indexes() -> dict[str, tuple[int, str]]:
 
 def type_answers(page, answers: dict[str, str]) -> None:
     """Replace each answer cell's text by the answer, as a person pasting into the editor."""
-    cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook > .jp-Cell")
+    cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
     for grade_id, (index, kind) in answer_cell_indexes().items():
         cell = cells.nth(index)
         cell.scroll_into_view_if_needed()

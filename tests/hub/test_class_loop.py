@@ -33,6 +33,7 @@ from .people import (
 pytestmark = [pytest.mark.hub, pytest.mark.browser, pytest.mark.slow]
 
 HIDDEN_TEST_MARKERS = ("BEGIN HIDDEN TESTS", "def _hidden", "_quiet(_hidden)")
+SUBMISSION_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ UTC$")
 WRONG_SECANT = dict(WRONG["secant_slope"])["divided-by-2h"]
 
 
@@ -64,7 +65,9 @@ def test_instructor_lands_on_the_welcome_chapter_and_releases_from_formgrader(pe
     row = assignment_row(frame)
     row.locator("td.release a").click()
     row.locator("td.status", has_text="released").wait_for(timeout=60_000)
+    frame.get_by_text(f"Successfully released '{ASSIGNMENT}'").wait_for(timeout=60_000)
     shot(page, "02-instructor-released-in-formgrader")
+    frame.locator(".modal-dialog").get_by_role("button", name="OK").click()
     released = hub.exchange / "calculus-for-ml" / "outbound" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     assert released.is_file()
     assert not any(m in released.read_text() for m in HIDDEN_TEST_MARKERS)
@@ -99,9 +102,8 @@ def fetch_work_validate_submit(page, answers: dict[str, str], name: str, resubmi
         page.locator("#fetched_assignments_list .list_item", has_text=ASSIGNMENT).first.get_by_role(
             "button", name="Submit"
         ).click()
-        page.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT).nth(
-            attempt
-        ).wait_for(timeout=60_000)
+        stamps = page.locator("#submitted_assignments_list").get_by_text(SUBMISSION_TIME)
+        stamps.nth(attempt).wait_for(timeout=60_000)
         page.wait_for_timeout(1100)  # a second submission gets a later time stamp
     shot(page, f"{name}-3-submitted")
     return verdict
