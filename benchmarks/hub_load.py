@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.hub.classhub import ClassHub  # noqa: E402
-from tests.hub.load import memory_of, summary, timed_class  # noqa: E402
+from tests.hub.load import summary, timed_class  # noqa: E402
 
 
 def main() -> int:

@@ -22,8 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from calcml.hub import accounts
-from calcml.hub.settings import SYSTEM_PATH, spawn_environment
-
+from calcml.hub.settings import spawn_environment
 from tests.browser.lab import LAB_SETTINGS, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -123,7 +122,16 @@ class ClassHub:
     def run_as(self, user: str, args: list[str], role: str = "student", cwd=None, timeout=600):
         """A shell command as ``user``, with that user's server environment (never root's)."""
         return subprocess.run(
-            [accounts.RUNUSER, "-u", user, "--", "env", "-i", *_pairs(self.env_for(user, role)), *args],
+            [
+                accounts.RUNUSER,
+                "-u",
+                user,
+                "--",
+                "env",
+                "-i",
+                *_pairs(self.env_for(user, role)),
+                *args,
+            ],
             cwd=cwd or self.home(user),
             capture_output=True,
             text=True,
@@ -131,7 +139,9 @@ class ClassHub:
         )
 
     def instructor_run(self, args: list[str], timeout=600) -> subprocess.CompletedProcess:
-        return self.run_as(self.instructor, args, role="instructor", cwd=self.course_root, timeout=timeout)
+        return self.run_as(
+            self.instructor, args, role="instructor", cwd=self.course_root, timeout=timeout
+        )
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -152,5 +162,7 @@ def _pairs(env: dict[str, str]) -> list[str]:
 
 def server_pids(user: str) -> list[int]:
     """Process ids of ``user``'s single-user server (the benchmark measures their memory)."""
-    found = subprocess.run(["pgrep", "-u", user, "-f", "jupyterhub-singleuser"], capture_output=True, text=True)
+    found = subprocess.run(
+        ["pgrep", "-u", user, "-f", "jupyterhub-singleuser"], capture_output=True, text=True
+    )
     return [int(p) for p in found.stdout.split()]

@@ -64,7 +64,11 @@ def answers_from_source(wrong: dict[str, str] | None = None) -> dict[str, str]:
         meta = cell["metadata"].get("nbgrader", {})
         if meta.get("solution") and cell["cell_type"] == "code":
             lines = "".join(cell["source"]).splitlines()
-            keep = [line for line in lines if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line]
+            keep = [
+                line
+                for line in lines
+                if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+            ]
             answers[meta["grade_id"]] = "\n".join(keep)
         elif meta.get("solution"):
             answers[meta["grade_id"]] = WRITTEN_ANSWER

@@ -24,7 +24,6 @@ from .people import (
     assignment_row,
     formgrader,
     log_in,
-    menu,
     open_assignments,
     shot,
     type_answers,
@@ -57,7 +56,9 @@ def gradebook_rows(hub, query: str, *args):
         return db.execute(query, args).fetchall()
 
 
-def test_instructor_lands_on_the_welcome_chapter_and_releases_from_formgrader(people, hub_browser, hub):
+def test_instructor_lands_on_the_welcome_chapter_and_releases_from_formgrader(
+    people, hub_browser, hub
+):
     page = page_of(people, hub_browser, hub, hub.instructor)
     assert page.url.endswith("/calculus-for-ml/course/00-welcome.ipynb")
     shot(page, "01-instructor-welcome")
@@ -82,7 +83,9 @@ def fetch_work_validate_submit(page, answers: dict[str, str], name: str, resubmi
     shot(page, f"{name}-1-fetched")
     # open the fetched notebook from its entry in the list, as a student does
     fetched.locator("a.assignment-notebooks-link").click()
-    page.locator(f"#fetched_assignments_list .nested_list_item a", has_text=ASSIGNMENT).first.click()
+    page.locator(
+        "#fetched_assignments_list .nested_list_item a", has_text=ASSIGNMENT
+    ).first.click()
     page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").wait_for(timeout=60_000)
     page.wait_for_timeout(1000)
     type_answers(page, answers)
@@ -113,6 +116,13 @@ def test_student1_fetches_validates_and_submits_correct_work(people, hub_browser
     page = page_of(people, hub_browser, hub, hub.students[0])
     assert page.url.endswith("/course/00-welcome.ipynb")
     shot(page, "03-student1-welcome")
+    # a student's Nbgrader menu has the Assignment List and no Formgrader (page_config.json)
+    page.get_by_role("menuitem", name="Nbgrader", exact=True).click()
+    items = page.locator(".lm-Menu-content .lm-Menu-itemLabel").all_inner_texts()
+    shot(page, "03-student1-nbgrader-menu")
+    page.keyboard.press("Escape")
+    assert "Assignment List" in items and "Formgrader" not in items, items
+    assert "Create Assignment" not in " ".join(items), items
     verdict = fetch_work_validate_submit(page, answers_from_source(), "04-student1")
     assert "Success" in verdict or "passed" in verdict.lower(), verdict
 
@@ -133,11 +143,16 @@ def test_instructor_collects_grades_hand_grades_and_releases_feedback(people, hu
     row = assignment_row(frame)
     row.locator("td.collect a").click()
     modal = frame.locator(".modal-dialog")
-    modal.wait_for(timeout=60_000)
+    frame.get_by_text(f"Successfully collected submissions of '{ASSIGNMENT}'").wait_for(
+        timeout=60_000
+    )
+    page.wait_for_timeout(500)  # the dialog fades in
     shot(page, "06-instructor-collected")
     modal.get_by_role("button", name=re.compile("Close|OK", re.I)).last.click()
     for student in hub.students[:2]:
-        assert (hub.course_root / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+        assert (
+            hub.course_root / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        ).is_file()
 
     graded = hub.instructor_run([str(hub_python()), "-m", "autograder", "grade", ASSIGNMENT])
     assert graded.returncode == 0, graded.stdout + graded.stderr
@@ -176,7 +191,8 @@ def test_instructor_collects_grades_hand_grades_and_releases_feedback(people, hu
     row = assignment_row(frame)
     row.locator("td.release-feedback a").click()
     modal = frame.locator(".modal-dialog")
-    modal.wait_for(timeout=60_000)
+    frame.get_by_text(re.compile("Successfully released feedback", re.I)).wait_for(timeout=60_000)
+    page.wait_for_timeout(500)
     shot(page, "08-instructor-released-feedback")
     modal.get_by_role("button", name=re.compile("Close|OK", re.I)).last.click()
     assert len(list((hub.exchange / "calculus-for-ml" / "feedback").glob("*.html"))) >= 2
@@ -189,7 +205,9 @@ def hub_python():
 
 
 @pytest.mark.parametrize("index, full_marks", [(0, True), (1, False)])
-def test_students_fetch_their_own_feedback_without_hidden_tests(people, hub_browser, hub, index, full_marks):
+def test_students_fetch_their_own_feedback_without_hidden_tests(
+    people, hub_browser, hub, index, full_marks
+):
     student = hub.students[index]
     page = page_of(people, hub_browser, hub, student)
     open_assignments(page)

@@ -94,7 +94,9 @@ def test_a_submission_forged_as_student1_is_refused_at_collect(hub, submitted):
     )
     assert forged.returncode == 0, forged.stderr  # the exchange accepts it: names are not checked
     forged_folders = [
-        p for p in (hub.exchange / COURSE / "inbound").glob(f"{student1}+*") if p.owner() == student2
+        p
+        for p in (hub.exchange / COURSE / "inbound").glob(f"{student1}+*")
+        if p.owner() == student2
     ]
     assert len(forged_folders) == 1
     genuine = submitted["student1_folder"] / f"{ASSIGNMENT}.ipynb"

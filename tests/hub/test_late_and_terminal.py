@@ -37,7 +37,9 @@ def submission(hub, student):
 def test_a_submission_after_the_due_date_gets_the_late_penalty(hub):
     late = hub.students[2]
     if not (hub.exchange / COURSE / "outbound" / ASSIGNMENT).exists():
-        assert hub.instructor_run([venv("nbgrader"), "release_assignment", ASSIGNMENT]).returncode == 0
+        assert (
+            hub.instructor_run([venv("nbgrader"), "release_assignment", ASSIGNMENT]).returncode == 0
+        )
     due = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     set_due = hub.instructor_run(
         [venv("nbgrader"), "db", "assignment", "add", ASSIGNMENT, f"--duedate={due}"]
@@ -86,7 +88,9 @@ def test_a_students_lab_terminal_runs_the_course_venv(hub):
 
     async def run() -> str:
         ws = await websocket_connect(HTTPRequest(url, headers={"Cookie": cookies}))
-        ws.write_message(json.dumps(["stdin", "command -v python; python -m autograder --help | head -3\r"]))
+        ws.write_message(
+            json.dumps(["stdin", "command -v python; python -m autograder --help | head -3\r"])
+        )
         seen = ""
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and "selfcheck" not in seen:
