@@ -59,6 +59,17 @@ class ClassHub:
     def home(self, user: str) -> Path:
         return Path(pwd.getpwnam(user).pw_dir)
 
+    def __enter__(self) -> ClassHub:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
     def start(self, timeout: float = 240.0) -> None:
         roster = self.scratch / "roster.csv"
         rows = [f"{self.instructor},instructor"] + [f"{s},student" for s in self.everyone[1:]]

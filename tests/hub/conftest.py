@@ -22,12 +22,8 @@ LOAD_STUDENTS = int(os.environ.get("CALCML_HUB_LOAD_STUDENTS", "30"))
 def hub():
     if os.geteuid() != 0:
         pytest.skip("the class hub needs root: it creates real accounts (run make test as root)")
-    class_hub = ClassHub(load_students=LOAD_STUDENTS)
-    try:
-        class_hub.start()
+    with ClassHub(load_students=LOAD_STUDENTS) as class_hub:
         yield class_hub
-    finally:
-        class_hub.stop()
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ screenshotted into test-artifacts/hub/.
 from __future__ import annotations
 
 import re
-import sqlite3
+import time
 
 import pytest
 
@@ -51,9 +51,11 @@ def page_of(people, hub_browser, hub, user):
     return people[user]
 
 
-def gradebook_rows(hub, query: str, *args):
-    with sqlite3.connect(hub.course_root / "gradebook.db") as db:
-        return db.execute(query, args).fetchall()
+def gradebook(hub):
+    """The instructor's gradebook, through nbgrader's own API (the test runs as root)."""
+    from nbgrader.api import Gradebook
+
+    return Gradebook(f"sqlite:///{hub.course_root / 'gradebook.db'}", "calculus-for-ml")
 
 
 def test_instructor_lands_on_the_welcome_chapter_and_releases_from_formgrader(
@@ -83,9 +85,7 @@ def fetch_work_validate_submit(page, answers: dict[str, str], name: str, resubmi
     shot(page, f"{name}-1-fetched")
     # open the fetched notebook from its entry in the list, as a student does
     fetched.locator("a.assignment-notebooks-link").click()
-    page.locator(
-        "#fetched_assignments_list .nested_list_item a", has_text=ASSIGNMENT
-    ).first.click()
+    page.locator("#fetched_assignments_list .nested_list_item a", has_text=ASSIGNMENT).first.click()
     page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").wait_for(timeout=60_000)
     page.wait_for_timeout(1000)
     type_answers(page, answers)
@@ -160,27 +160,22 @@ def test_instructor_collects_grades_hand_grades_and_releases_feedback(people, hu
 
     # hand-grade the written answer of both students in Formgrader's Manual Grading
     for student in hub.students[:2]:
-        sid = gradebook_rows(
-            hub,
-            "select sn.id from submitted_notebook sn join submitted_assignment sa on sn.assignment_id = sa.id "
-            "join student s on sa.student_id = s.id where s.id = ?",
-            student,
-        )[0][0]
+        with gradebook(hub) as gb:
+            sid = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student).id
         page.goto(f"{hub.base}/user/{hub.instructor}/formgrader/submissions/{sid}")
         score = page.locator("input.score").last
         score.wait_for(timeout=60_000)
+        score.scroll_into_view_if_needed()
         score.fill("2")
-        score.press("Tab")
-        page.wait_for_timeout(1500)
+        score.press("Tab")  # formgrader saves a score when the field changes
+        wait_for_manual_score(hub, student, 2.0)
         shot(page, f"07-instructor-hand-graded-{student[-8:]}")
-    manual = gradebook_rows(
-        hub,
-        "select s.id, g.manual_score from grade g join grade_cell gc on g.cell_id = gc.id "
-        "join submitted_notebook sn on g.notebook_id = sn.id join submitted_assignment sa on "
-        "sn.assignment_id = sa.id join student s on sa.student_id = s.id "
-        "where gc.name = 'explain_roundoff'",
-    )
-    assert {s: m for s, m in manual if s in hub.students[:2]} == {s: 2.0 for s in hub.students[:2]}
+    with gradebook(hub) as gb:
+        manual = {
+            student: gb.find_grade("explain_roundoff", ASSIGNMENT, ASSIGNMENT, student).manual_score
+            for student in hub.students[:2]
+        }
+    assert manual == {student: 2.0 for student in hub.students[:2]}, manual
 
     written = hub.instructor_run([str(hub_python()), "-m", "autograder", "feedback", ASSIGNMENT])
     assert written.returncode == 0, written.stdout + written.stderr
@@ -234,13 +229,19 @@ def test_students_fetch_their_own_feedback_without_hidden_tests(
     view.close()
 
 
+def wait_for_manual_score(hub, student, expected, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with gradebook(hub) as gb:
+            got = gb.find_grade("explain_roundoff", ASSIGNMENT, ASSIGNMENT, student).manual_score
+        if got == expected:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{student}: formgrader did not save the score {expected} ({got})")
+
+
 def gradebook_score(hub, student):
-    rows = gradebook_rows(
-        hub,
-        "select sum(coalesce(g.manual_score, g.auto_score, 0)), sum(gc.max_score) from grade g "
-        "join grade_cell gc on g.cell_id = gc.id join submitted_notebook sn on g.notebook_id = sn.id "
-        "join submitted_assignment sa on sn.assignment_id = sa.id join student s on sa.student_id = s.id "
-        "where s.id = ?",
-        student,
-    )
-    return rows[0]
+    """(score after the late penalty, max score) as formgrader shows them."""
+    with gradebook(hub) as gb:
+        sub = gb.find_submission(ASSIGNMENT, student)
+        return sub.score - (sub.late_submission_penalty or 0), sub.max_score

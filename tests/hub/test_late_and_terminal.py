@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import pytest
@@ -73,7 +75,6 @@ def test_a_submission_after_the_due_date_gets_the_late_penalty(hub):
 
 def test_a_students_lab_terminal_runs_the_course_venv(hub):
     from tornado.httpclient import HTTPRequest
-    from tornado.ioloop import IOLoop
     from tornado.websocket import websocket_connect
 
     student = hub.students[2]
@@ -103,7 +104,9 @@ def test_a_students_lab_terminal_runs_the_course_venv(hub):
         ws.close()
         return seen
 
-    output = IOLoop.current().run_sync(run, timeout=90)
+    # its own thread and event loop: playwright's sync API owns this thread's loop
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        output = pool.submit(asyncio.run, asyncio.wait_for(run(), 90)).result()
     session.stop()
     assert venv("python") in output, output
     assert "selfcheck" in output, output

@@ -29,7 +29,12 @@ def test_thirty_students_submit_at_once_and_every_submission_is_collected(hub):
         [str(REPO / ".venv" / "bin" / "nbgrader"), "collect", "--update", ASSIGNMENT]
     )
     assert collected.returncode == 0, collected.stderr
-    assert "Refused" not in collected.stdout + collected.stderr
+    refused = [
+        line
+        for line in (collected.stdout + collected.stderr).splitlines()
+        if "Refused" in line and any(f"/{s}+" in line for s in students)
+    ]
+    assert not refused, refused  # (a forged folder of another test may be refused: not these)
     for student in students:
         notebook = hub.course_root / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         text = notebook.read_text()
