@@ -22,6 +22,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from autograder.hand_grades import with_hand_grades
 from autograder.report import (
     SCORED_STATUSES,
     TAG_PATTERN,
@@ -187,6 +188,8 @@ def render_feedback(result: dict, answers: list[tuple[str, str, str]], hidden: s
         parts.append("<h2>Graded by hand</h2><ul>")
         for item in manual:
             state = "waiting for your instructor" if item.get("needs_manual_grade") else "graded"
+            if item.get("points") is not None:
+                state = f"{float(item['points']):g} points given by your instructor"
             parts.append(
                 f"<li>{html.escape(str(item.get('grade_id')))} ({float(item.get('max_points') or 0):g} points): {state}</li>"
             )
@@ -234,6 +237,7 @@ def write_feedback(
             )
         results = [r for r in results if r["student"] in students]
     notebook = notebook_name(course_dir, assignment, "")
+    results = with_hand_grades(course_dir, assignment, notebook, results)
     hidden = hidden_test_lines(course_dir / "source" / assignment / f"{notebook}.ipynb")
     written = []
     for result in results:
