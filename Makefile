@@ -54,8 +54,8 @@ hub: hub-deps ## run a class server: JupyterHub on 127.0.0.1:$(HUB_PORT) with th
 test: install system-deps hub-deps ## install what the tests need and run the whole suite
 	$(PY) -m pytest
 
-test-fast: install ## the suite without the browser, book and nbgrader-pipeline tests
-	$(PY) -m pytest -m "not browser and not book and not nbgrader"
+test-fast: install ## the suite without the browser, book, nbgrader-pipeline and class-hub tests
+	$(PY) -m pytest -m "not browser and not book and not nbgrader and not hub"
 
 release: install ## regenerate release/ from source/ with nbgrader generate_assignment
 	cd "$(CURDIR)" && for a in $(ASSIGNMENTS); do $(VENV)/bin/nbgrader generate_assignment "$$a" --force --log-level=WARN || exit 1; done

@@ -219,9 +219,12 @@ def test_students_fetch_their_own_feedback_without_hidden_tests(
     assert f"{score:g}" in html and f"{max_score:g}" in html
     other = hub.students[1 - index]
     assert other not in html
-    # "view feedback" opens the page inside Lab (its HTML viewer)
+    # "view feedback" shows the feedback folder in the file browser; the page opens from there
     page.get_by_text("view feedback").first.click()
-    viewer = page.frame_locator(".jp-HTMLViewer:not(.lm-mod-hidden) iframe")
+    listed = page.locator(".jp-DirListing-item", has_text=f"{ASSIGNMENT}.html")
+    listed.wait_for(timeout=60_000)
+    listed.dblclick()
+    viewer = page.frame_locator(".jp-MainAreaWidget:not(.lm-mod-hidden) iframe").first
     viewer.get_by_text(f"Feedback on {ASSIGNMENT}").wait_for(timeout=60_000)
     shot(page, f"10-student{index + 1}-feedback-page")
     shown = viewer.locator("body").inner_text()
