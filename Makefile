@@ -11,6 +11,8 @@ STAMP := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.installed-dev-stamp
 DEV_EXTRAS ?= test,book
 PORT ?= 8888
+HUB_PORT ?= 8000
+HUB_PROXY := deploy/node_modules/.bin/configurable-http-proxy
 # Every recipe, and every program it starts, runs in the course's environment without anyone
 # activating it: nbgrader starts `alembic` by name, Lab's terminals start `python`.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
@@ -18,7 +20,7 @@ export VIRTUAL_ENV := $(abspath $(VENV))
 ASSIGNMENTS := $(notdir $(wildcard source/ps*))
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev lab test test-fast system-deps release validate lint format clean-notebooks book bench clean
+.PHONY: help install install-dev lab hub hub-deps test test-fast system-deps release validate lint format clean-notebooks book bench clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -52,11 +54,21 @@ system-deps: ## Debian packages the tests use: chromium (browser suite), bubblew
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else echo "Please install the Debian packages:$$missing (sudo apt-get install$$missing)"; exit 1; fi
 
-test: install-dev system-deps ## install what the tests need and run the whole suite
+$(HUB_PROXY):
+	command -v npm >/dev/null || { echo "make hub needs npm (Debian: apt-get install npm)"; exit 1; }
+	npm install --prefix deploy --no-save --no-audit --no-fund --silent configurable-http-proxy@5
+
+hub-deps: install $(HUB_PROXY) ## JupyterHub and its proxy (npm, into deploy/node_modules)
+	$(PY) -c "import jupyterhub" 2>/dev/null || $(PY) -m pip install --quiet -e '.[hub]'
+
+hub: hub-deps ## run a class server: JupyterHub on 127.0.0.1:$(HUB_PORT) with the roster HUB_USERS (see README)
+	$(PY) -m calcml.hub --port $(HUB_PORT)
+
+test: install-dev system-deps hub-deps ## install what the tests need and run the whole suite
 	$(PY) -m pytest
 
-test-fast: install-dev ## the suite without the browser, book and nbgrader-pipeline tests
-	$(PY) -m pytest -m "not browser and not book and not nbgrader"
+test-fast: install-dev ## the suite without the browser, book, nbgrader-pipeline and class-hub tests
+	$(PY) -m pytest -m "not browser and not book and not nbgrader and not hub"
 
 release: install ## regenerate release/ from source/ (nbgrader generate_assignment; release/ kept on failure)
 	$(PY) -m autograder release $(ASSIGNMENTS)

@@ -27,6 +27,7 @@ from autograder.pages import page_head
 from autograder.report import SCORED_STATUSES, ResultsError, load_results
 from autograder.untrusted import terminal_safe
 from autograder.verdict import NOT_WRITTEN, OUTCOME_WORDS, PASSED, cell_tags, outcome_of
+from autograder import hand_grades
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
@@ -242,6 +243,7 @@ def write_feedback(
             )
         results = [r for r in results if r["student"] in students]
     notebook = notebook_name(course_dir, assignment, "")
+    results = hand_grades.with_hand_grades(course_dir, assignment, notebook, results)
     hidden = hidden_test_lines(course_dir / "source" / assignment / f"{notebook}.ipynb")
     written = []
     for result in results:

@@ -611,8 +611,9 @@ def _limit_options(
         options += ["--memory", str(int(limits.memory_bytes))]
     if limits.max_processes is not None:
         nproc = int(limits.max_processes)
-        if fallback and cgroup is None:
-            # Without a user namespace or a cgroup, RLIMIT_NPROC counts every task of the user.
+        if cgroup is None and (fallback or os.geteuid() != 0):
+            # Without a cgroup, RLIMIT_NPROC counts every task of the user, a user namespace
+            # (bubblewrap) included: an instructor grading on a class hub already runs a Lab.
             nproc += _count_tasks(user.uid if user is not None else os.getuid())
         options += ["--nproc", str(nproc)]
     if limits.file_size_bytes is not None:

@@ -1,0 +1,7 @@
+"""``python -m calcml.hub``: see :mod:`calcml.hub.launch`."""
+
+import sys
+
+from .launch import main
+
+sys.exit(main())
