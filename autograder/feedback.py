@@ -22,12 +22,11 @@ import shutil
 import sys
 from pathlib import Path
 
-from autograder import misconceptions
+from autograder import hand_grades, misconceptions
 from autograder.pages import page_head
 from autograder.report import SCORED_STATUSES, ResultsError, load_results
 from autograder.untrusted import terminal_safe
 from autograder.verdict import NOT_WRITTEN, OUTCOME_WORDS, PASSED, cell_tags, outcome_of
-from autograder import hand_grades
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
