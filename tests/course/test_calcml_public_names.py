@@ -17,8 +17,9 @@ from pathlib import Path
 import calcml
 
 REPO = Path(__file__).resolve().parents[2]
-# Build tooling, not imported by the chapters (and it needs the optional book extras).
-NOT_TEACHING = {"calcml.book"}
+# Tooling, not imported by the chapters: the book builder (it needs the optional book extras),
+# the Lab and class-hub launchers. A ``__main__`` module runs its program when imported.
+NOT_TEACHING = {"calcml.book", "calcml.lab", "calcml.hub"}
 
 
 def contract_functions() -> set[str]:
@@ -38,8 +39,12 @@ def contract_functions() -> set[str]:
 
 def teaching_modules():
     for info in pkgutil.walk_packages(calcml.__path__, prefix="calcml."):
-        if info.name not in NOT_TEACHING:
-            yield importlib.import_module(info.name)
+        name = info.name
+        if name.endswith(".__main__") or any(
+            name == tool or name.startswith(tool + ".") for tool in NOT_TEACHING
+        ):
+            continue
+        yield importlib.import_module(name)
 
 
 def test_every_assignment_contributes_contract_functions():
