@@ -34,3 +34,16 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def jupyter_env(tmp_path_factory) -> dict[str, str]:
     return isolated_jupyter_env(tmp_path_factory.mktemp("jupyter-home"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session. Playwright's sync API keeps an event loop
+    running in the main thread while it is open, so a second one (or ``asyncio.run``) cannot
+    start beside it: every browser test shares this one."""
+    if str(REPO) not in sys.path:  # tests/ is a namespace package under the repository root
+        sys.path.insert(0, str(REPO))
+    from tests.browser.lab import chromium_browser
+
+    with chromium_browser() as chromium:
+        yield chromium

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from .lab import ARTIFACTS, JS_NOTEBOOK_STATE, LabServer, chromium_browser, make_scratch_course
+from .lab import ARTIFACTS, JS_NOTEBOOK_STATE, LabServer, make_scratch_course
 
 
 @pytest.fixture(scope="session")
@@ -20,12 +20,6 @@ def lab(tmp_path_factory):
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with chromium_browser() as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 # tests/ is no package: make `tests.browser` (the Lab test helpers) importable, as benchmarks/ do
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.browser.lab import chromium_browser  # noqa: E402
 
 from .classhub import ClassHub  # noqa: E402
 
@@ -27,6 +26,5 @@ def hub():
 
 
 @pytest.fixture(scope="session")
-def hub_browser():
-    with chromium_browser() as browser:
-        yield browser
+def hub_browser(browser):
+    return browser  # the session's one Chromium (tests/conftest.py)

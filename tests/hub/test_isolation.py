@@ -153,6 +153,10 @@ def student2_session(hub):
 
 
 def test_formgrader_answers_403_to_a_student(hub, student2_session):
+    # The instructor's server must be running: a stopped one answers 404 to anybody.
+    instructor = HubSession(hub.base, hub.instructor, hub.password)
+    instructor.login()
+    instructor.spawn()
     http = student2_session.http
     instructors = http.get(f"{hub.base}/user/{hub.instructor}/formgrader", allow_redirects=True)
     assert instructors.status_code == 403, (instructors.status_code, instructors.url)

@@ -14,6 +14,7 @@ import json
 import re
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,11 @@ async def _type_into_terminal(port: int, name: str, commands: str, timeout: floa
 def in_terminal(port: int, commands: str, timeout: float = 120) -> str:
     name = server_api(port, "/api/terminals", method="POST")["name"]
     try:
-        return asyncio.run(_type_into_terminal(port, name, commands, timeout))
+        # In a thread of its own: a session-wide Playwright keeps a loop running in this one.
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(
+                asyncio.run, _type_into_terminal(port, name, commands, timeout)
+            ).result()
     finally:
         server_api(port, f"/api/terminals/{name}", method="DELETE")
 
