@@ -13,6 +13,9 @@ DEV_EXTRAS ?= test,book
 PORT ?= 8888
 HUB_PORT ?= 8000
 HUB_PROXY := deploy/node_modules/.bin/configurable-http-proxy
+# axe-core, the accessibility checker the browser and book tests inject into each page (npm).
+AXE := tests/node_modules/axe-core/axe.min.js
+AXE_VERSION ?= 4.14
 # Every recipe, and every program it starts, runs in the course's environment without anyone
 # activating it: nbgrader starts `alembic` by name, Lab's terminals start `python`.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
@@ -20,7 +23,7 @@ export VIRTUAL_ENV := $(abspath $(VENV))
 ASSIGNMENTS := $(notdir $(wildcard source/ps*))
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev lab hub hub-deps test test-fast system-deps release validate lint format clean-notebooks book bench clean
+.PHONY: help install install-dev lab hub hub-deps a11y-deps test test-fast system-deps release validate lint format clean-notebooks book bench clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -64,7 +67,13 @@ hub-deps: install $(HUB_PROXY) ## JupyterHub and its proxy (npm, into deploy/nod
 hub: hub-deps ## run a class server: JupyterHub on 127.0.0.1:$(HUB_PORT) with the roster HUB_USERS (see README)
 	$(PY) -m calcml.hub --port $(HUB_PORT)
 
-test: install-dev system-deps hub-deps ## install what the tests need and run the whole suite
+$(AXE):
+	command -v npm >/dev/null || { echo "the accessibility tests need npm (Debian: apt-get install npm)"; exit 1; }
+	npm install --prefix tests --no-save --no-audit --no-fund --silent axe-core@$(AXE_VERSION)
+
+a11y-deps: $(AXE) ## axe-core for the accessibility tests (npm, into tests/node_modules)
+
+test: install-dev system-deps hub-deps a11y-deps ## install what the tests need and run the whole suite
 	$(PY) -m pytest
 
 test-fast: install-dev ## the suite without the browser, book, nbgrader-pipeline and class-hub tests

@@ -200,7 +200,12 @@ def frame_sweeps(app) -> list[Sweep]:
 
 
 def frames_html(app, sweeps: list[Sweep]) -> str:
-    """HTML of a FigureApp for a page without a kernel: one stepper per swept control."""
+    """HTML of a FigureApp for a page without a kernel: one stepper per swept control.
+
+    Each frame's alt text is the caption, the frame's setting and its readout, as in Lab.
+    """
+    from calcml.widgets.base import figure_alt
+
     caption = app.caption or "Interactive figure"
     parts = ['<div class="calcml-frames-app">']
     skipped = sum(s.skipped for s in sweeps)
@@ -228,7 +233,7 @@ def frames_html(app, sweeps: list[Sweep]) -> str:
         parts.append('<div class="calcml-frames-strip">')
         for i, frame in enumerate(sweep.frames):
             b64 = base64.b64encode(frame.png).decode("ascii")
-            alt = html.escape(f"{caption} ({frame.label})", quote=True)
+            alt = html.escape(figure_alt(f"{caption} ({frame.label})", frame.readout), quote=True)
             parts.append(
                 f'<figure class="calcml-frame" data-index="{i}" data-label="{html.escape(frame.label, quote=True)}">'
                 f'<img src="data:image/png;base64,{b64}" alt="{alt}"/>'

@@ -12,7 +12,9 @@ figure as a PNG plus the readout as text, so the demo still teaches.
 
 Front-end conventions that the browser tests rely on:
 
-* the figure is an ``ipywidgets.Image`` with the CSS class ``calcml-figure``;
+* the figure is an ``<img class="calcml-figure">`` drawn by :class:`FigureImage` (an anywidget:
+  ipywidgets' own Image has no alt text); its ``alt`` is the caption plus the live readout, so it
+  changes with the picture, and the same view gives the app's sliders their names (``aria-label``);
 * the readout is an ``ipywidgets.HTML`` with the CSS class ``calcml-readout``; its text is inside a
   ``role="status" aria-live="polite"`` element so screen readers announce changes;
 * the whole app carries ``calcml-app``; the controls sit in a box with ``calcml-controls``.
@@ -30,6 +32,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from calcml.figures import rgba_to_png
+from calcml.widgets.figure_image import FigureImage
 
 
 class FigureApp(widgets.VBox):
@@ -73,10 +76,7 @@ class FigureApp(widgets.VBox):
         self.last_render_seconds = float("nan")
         self.render_count = 0
 
-        self.image = widgets.Image(
-            format="png", layout=widgets.Layout(max_width="100%", align_self="flex-start")
-        )
-        self.image.add_class("calcml-figure")
+        self.image = FigureImage(layout=widgets.Layout(max_width="100%", align_self="flex-start"))
         self.readout_html = widgets.HTML(layout=widgets.Layout(width=readout_width))
         self.readout_html.add_class("calcml-readout")
         self.controls_box = widgets.VBox(list(controls))
@@ -120,7 +120,7 @@ class FigureApp(widgets.VBox):
         except Exception:  # an error in a callback must be visible to the learner
             text = "This widget hit an error:\n" + traceback.format_exc(limit=3)
         self.last_readout = text
-        self.image.value = self.last_png
+        self.image.show(self.last_png, self.alt_text())
         self.readout_html.value = (
             '<div role="status" aria-live="polite" class="calcml-readout-text">'
             f'<pre style="margin:0;white-space:pre-wrap;word-break:normal;overflow-wrap:break-word;font-size:90%">{html.escape(text)}</pre></div>'
@@ -140,10 +140,14 @@ class FigureApp(widgets.VBox):
                 self.fig.draw_artist(artist)
         return rgba_to_png(np.asarray(canvas.buffer_rgba()))
 
+    def alt_text(self, readout: str | None = None) -> str:
+        """Alt text of the figure now: the caption, then the readout of what it shows."""
+        return figure_alt(self.caption, self.last_readout if readout is None else readout)
+
     # -- display without a widget front end -------------------------------------------------
     def static_html(self) -> str:
         b64 = base64.b64encode(self.last_png).decode("ascii")
-        alt = html.escape(self.caption or self.last_readout, quote=True)
+        alt = html.escape(self.alt_text(), quote=True)
         return (
             '<div class="calcml-static-app">'
             f'<img src="data:image/png;base64,{b64}" alt="{alt}"/>'
@@ -160,6 +164,21 @@ class FigureApp(widgets.VBox):
         data["text/html"] = self.static_html()
         data["text/plain"] = (self.caption + "\n" if self.caption else "") + self.last_readout
         return data
+
+
+def figure_alt(caption: str, readout: str) -> str:
+    """One line of alt text: ``caption`` and then ``readout`` (its lines joined by semicolons).
+
+    A widget that hit an error says so instead of repeating the traceback.
+    """
+    if readout.startswith("This widget hit an error"):
+        readout = "The figure could not be redrawn: this widget hit an error (see the readout)."
+    lines = [" ".join(line.split()) for line in readout.splitlines()]
+    now = "; ".join(line for line in lines if line)
+    caption = " ".join(caption.split())
+    if caption and now:
+        return f"{caption.rstrip('.')}. Now showing: {now}"
+    return caption or now
 
 
 def log_slider(description: str, value: float, min_exp: float, max_exp: float, **kwargs):

@@ -82,8 +82,28 @@ def test_static_bundle_has_png_html_and_text():
     bundle = app._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert base64.b64decode(bundle["image/png"]) == app.last_png
-    assert 'alt="a red dot on y = x²"' in bundle["text/html"]
+    assert 'alt="a red dot on y = x². Now showing: x = 0.0, y = 0.00"' in bundle["text/html"]
     assert "x = 0.0" in bundle["text/plain"]
+
+
+def test_the_figure_alt_text_follows_the_readout():
+    app = Dot()
+    assert app.image.alt == "a red dot on y = x². Now showing: x = 0.0, y = 0.00"
+    app.x.value = 0.5
+    assert app.image.alt == "a red dot on y = x². Now showing: x = 0.5, y = 0.25"
+    assert app.image.value == app.last_png
+    app.fail = True
+    app.x.value = 0.3
+    assert "hit an error" in app.image.alt and "Traceback" not in app.image.alt
+
+
+def test_alt_text_joins_readout_lines():
+    from calcml.widgets.base import figure_alt
+
+    assert (
+        figure_alt("A curve.", "a = 1\n\n  slope   = 2") == "A curve. Now showing: a = 1; slope = 2"
+    )
+    assert figure_alt("", "x = 1") == "x = 1" and figure_alt("A curve", "") == "A curve"
 
 
 def test_show_figure_carries_alt_text_and_caption():
