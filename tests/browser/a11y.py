@@ -116,3 +116,134 @@ def wait_for_readout_change(page, app, before: str, timeout: float = 5000) -> st
         timeout=timeout,
     )
     return readout_text(app)
+
+
+# [value, min, max] of a slider handle, from noUiSlider itself (its aria-valuenow, -min and -max
+# are rounded to one decimal).
+JS_SLIDER_STATE = """(el) => {
+  const api = el.closest('.noUi-target').noUiSlider;
+  return [Number(api.get(true)), Number(api.options.range.min), Number(api.options.range.max)];
+}"""
+
+JS_FOCUS_IS_SLIDER_NUMBER = """(app) => {
+  const el = document.activeElement;
+  return !!(el && app.contains(el) && el.classList.contains('widget-readout'));
+}"""
+
+
+def _tab(page, app, key: str) -> int | None:
+    """Press ``key`` (Tab or Shift+Tab), stepping over a slider's number box; the control now in focus."""
+    page.keyboard.press(key)
+    if app.evaluate(JS_FOCUS_IS_SLIDER_NUMBER):
+        page.keyboard.press(key)
+    return page.evaluate(JS_FOCUSED_CONTROL)
+
+
+def check_keyboard(page, app, where: str) -> list[str]:
+    """Drive every control of one FigureApp from the keyboard, as the chapters' help text says.
+
+    * ``Tab`` reaches the controls in order (a slider's number box is a stop of its own), and
+      ``Shift+Tab`` goes back;
+    * a slider: ``End`` and ``Home`` take it to its ends, an arrow key moves it one step;
+    * a drop-down: an arrow key changes the choice, and the readout follows;
+    * a row of toggle buttons: ``Space`` on a button that is not picked picks it, the readout follows;
+    * a button: ``Space`` presses it, and the readout changes.
+
+    Returns what was checked, one line each; raises AssertionError on the first claim that fails.
+    """
+    controls = [c for c in mark_controls(app) if not c["disabled"]]
+    assert controls, f"{where}: no keyboard control"
+    done = []
+    control(app, controls[0]["index"]).focus()
+    for previous, expected in zip(controls, controls[1:], strict=False):
+        got = _tab(page, app, "Tab")
+        assert got == expected["index"], (
+            f"{where}: Tab from control {previous['index']} ({previous['kind']} "
+            f"{previous['name']!r}) went to {got}, not to {expected['index']} ({expected['name']!r})"
+        )
+    if len(controls) > 1:
+        got = _tab(page, app, "Shift+Tab")
+        assert got == controls[-2]["index"], f"{where}: Shift+Tab went to {got}"
+    done.append(f"Tab/Shift+Tab through {len(controls)} controls")
+
+    kinds = {c["kind"] for c in controls}
+    for item in controls:
+        if item["kind"] != "slider":
+            continue
+        handle = control(app, item["index"])
+        handle.focus()
+        page.keyboard.press("End")
+        now, low, high = handle.evaluate(JS_SLIDER_STATE)
+        assert abs(now - high) < 1e-9, (
+            f"{where}: End on slider {item['name']!r} gave {now}, not {high}"
+        )
+        page.keyboard.press("Home")
+        now, low, high = handle.evaluate(JS_SLIDER_STATE)
+        assert abs(now - low) < 1e-9, (
+            f"{where}: Home on slider {item['name']!r} gave {now}, not {low}"
+        )
+        page.keyboard.press("ArrowRight")
+        step, _, _ = handle.evaluate(JS_SLIDER_STATE)
+        assert low < step < high, f"{where}: ArrowRight on slider {item['name']!r}: {low} -> {step}"
+        done.append(f"slider {item['name']!r}: End, Home, ArrowRight")
+    for item in controls:
+        if item["kind"] != "select":
+            continue
+        select = control(app, item["index"])
+        select.focus()
+        before, at_end = select.evaluate(
+            "(s) => [s.value, s.selectedIndex === s.options.length - 1]"
+        )
+        settled = wait_for_quiet(page, app)
+        key = "ArrowUp" if at_end else "ArrowDown"
+        page.keyboard.press(key)
+        after = select.evaluate("(s) => s.value")
+        assert after != before, (
+            f"{where}: {key} on drop-down {item['name']!r} left it at {before!r}"
+        )
+        wait_for_readout_change(page, app, settled)
+        done.append(f"drop-down {item['name'][:30]!r}: {key}")
+    toggles = [c for c in controls if c["kind"] == "toggle"]
+    for item in toggles:
+        button = control(app, item["index"])
+        if "mod-active" in (button.get_attribute("class") or ""):
+            continue
+        settled = wait_for_quiet(page, app)
+        button.focus()
+        page.keyboard.press("Space")
+        assert "mod-active" in (button.get_attribute("class") or ""), (
+            f"{where}: Space did not pick toggle button {item['name']!r}"
+        )
+        wait_for_readout_change(page, app, settled)
+        done.append(f"toggle button {item['name']!r}: Space")
+    # buttons last to first (a "previous" button may do nothing until "next" has been pressed)
+    for item in reversed([c for c in controls if c["kind"] == "button"]):
+        settled = wait_for_quiet(page, app)
+        control(app, item["index"]).focus()
+        page.keyboard.press("Space")
+        wait_for_readout_change(page, app, settled)
+        done.append(f"button {item['name']!r}: Space")
+    final = wait_for_quiet(page, app)
+    assert "hit an error" not in final, f"{where}: after the keyboard checks: {final[:500]}"
+    assert kinds <= {"slider", "select", "toggle", "button"}, f"{where}: unchecked kinds {kinds}"
+    return done
+
+
+def wait_for_quiet(page, app, quiet_ms: int = 400, timeout: float = 15_000) -> str:
+    """The readout once it has stopped changing for ``quiet_ms`` (queued updates have landed)."""
+    return page.evaluate(
+        """([app, quiet, timeout]) => new Promise((resolve, reject) => {
+          const node = app.querySelector('.calcml-readout');
+          let last = node.innerText, since = performance.now();
+          const start = since;
+          const tick = () => {
+            const now = node.innerText;
+            if (now !== last) { last = now; since = performance.now(); }
+            if (performance.now() - since >= quiet) return resolve(now);
+            if (performance.now() - start > timeout) return reject(new Error('readout never settled'));
+            setTimeout(tick, 50);
+          };
+          tick();
+        })""",
+        [app.element_handle(), quiet_ms, timeout],
+    )

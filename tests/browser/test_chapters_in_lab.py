@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from .a11y import LAB_CHROME, axe_violations, check_keyboard, describe, wait_for_quiet
 from .conftest import open_notebook, run_all_and_wait, shot
 from .lab import REPO
 
@@ -16,8 +17,16 @@ PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 JS_FIGURE_AND_READOUT = """(app) => {
   const img = app.querySelector('.calcml-figure');
   const readout = app.querySelector('.calcml-readout');
-  return {src: img ? img.getAttribute('src') : null, readout: readout ? readout.innerText : null};
+  const names = Array.from(app.querySelectorAll('[role="slider"]')).map(h => h.getAttribute('aria-label'));
+  return {src: img ? img.getAttribute('src') : null, alt: img ? img.getAttribute('alt') : null,
+          readout: readout ? readout.innerText : null, sliderNames: names};
 }"""
+
+
+def alt_follows(alt: str | None, readout: str) -> bool:
+    """The figure's alt text ends with its readout (lines joined by semicolons), as FigureApp writes it."""
+    lines = [" ".join(line.split()) for line in readout.splitlines()]
+    return bool(alt) and alt.endswith("; ".join(line for line in lines if line))
 
 
 def test_chapters_exist():
@@ -46,6 +55,11 @@ def test_chapter_runs_and_its_widgets_respond(page, lab, chapter):
         f"{chapter}: uncaught errors in the page: {page.console_errors[:3]}"
     )
 
+    # accessibility as rendered after Run All: no serious or critical axe-core violation outside
+    # the parts of Lab's own interface listed (and justified) in a11y.LAB_CHROME
+    violations = axe_violations(page, LAB_CHROME)
+    assert not violations, f"{chapter}: axe-core violations:\n{describe(violations)}"
+
     apps = panel.locator(".calcml-app")
     quizzes = panel.locator(".calcml-quiz")
     assert apps.count() >= 1, f"{chapter}: no interactive widget rendered"
@@ -64,6 +78,12 @@ def test_chapter_runs_and_its_widgets_respond(page, lab, chapter):
         assert "hit an error" not in before["readout"], (
             f"{chapter}: widget {i}: {before['readout']}"
         )
+        assert alt_follows(before["alt"], before["readout"]), (
+            f"{chapter}: widget {i}: the figure's alt text {before['alt']!r} is not its readout"
+        )
+        assert before["sliderNames"] and all(before["sliderNames"]), (
+            f"{chapter}: widget {i}: a slider has no accessible name: {before['sliderNames']}"
+        )
         handle = handles.first
         handle.click()
         for key in ("ArrowRight", "ArrowLeft", "ArrowLeft"):
@@ -80,6 +100,7 @@ def test_chapter_runs_and_its_widgets_respond(page, lab, chapter):
                 break
             except Exception:  # the slider may sit at the end of its range: try the other way
                 continue
+        wait_for_quiet(page, app)
         after = app.evaluate(JS_FIGURE_AND_READOUT)
         assert after["src"] != before["src"], (
             f"{chapter}: widget {i}: the figure did not change on a key press"
@@ -88,7 +109,16 @@ def test_chapter_runs_and_its_widgets_respond(page, lab, chapter):
             f"{chapter}: widget {i}: the readout did not change"
         )
         assert "hit an error" not in after["readout"], f"{chapter}: widget {i}: {after['readout']}"
+        assert after["alt"] != before["alt"] and alt_follows(after["alt"], after["readout"]), (
+            f"{chapter}: widget {i}: the alt text did not follow the figure: {after['alt']!r}"
+        )
         shot(page, f"{stem}-2-widget{i}")
+
+    # the keyboard does what the chapters' help text says (a11y.check_keyboard)
+    for i in range(apps.count()):
+        app = apps.nth(i)
+        app.scroll_into_view_if_needed()
+        check_keyboard(page, app, f"{chapter}: widget {i}")
 
     # answering a quiz question reveals its explanation
     quiz = quizzes.first
