@@ -85,6 +85,8 @@ def test_frames_html_has_a_range_input_and_alt_text_per_frame():
     alts = re.findall(r'<img src="data:image/png;base64,[^"]+" alt="([^"]+)"', page)
     assert len(alts) == sum(len(s.frames) for s in sweeps)
     assert all(alt.startswith("a line through 0 (") for alt in alts)
+    # each frame's alt text ends with that frame's readout, as the live figure's does in Lab
+    assert alts[0].endswith("Now showing: slope = -2.00, colour = blue")
 
 
 def test_make_static_replaces_widget_views():
@@ -320,37 +322,124 @@ def test_site_references_nothing_external(site):
 
 @pytest.mark.book
 @pytest.mark.slow
-def test_pages_render_maths_and_frames_in_a_browser_without_network(site):
-    from playwright.sync_api import sync_playwright
-
+def test_pages_render_maths_and_frames_in_a_browser_without_network(site, browser):
     out, _ = site
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+    page = browser.new_page()
+    try:
+        requested = []
+        page.on("request", lambda r: requested.append(r.url))
+        page.goto((out / "00-welcome.html").as_uri())
+        # maths in markdown cells and in HTML outputs (the quiz) is typeset by the local MathJax
+        page.wait_for_function(
+            "document.querySelectorAll('.math mjx-container').length > 0", timeout=20_000
         )
-        try:
-            page = browser.new_page()
-            requested = []
-            page.on("request", lambda r: requested.append(r.url))
-            page.goto((out / "00-welcome.html").as_uri())
-            # maths in markdown cells and in HTML outputs (the quiz) is typeset by the local MathJax
-            page.wait_for_function(
-                "document.querySelectorAll('.math mjx-container').length > 0", timeout=20_000
-            )
-            page.wait_for_function(
-                "document.querySelectorAll('.calcml-static-quiz mjx-container').length > 0",
-                timeout=20_000,
-            )
-            group = page.locator(".calcml-frames").first
-            visible = group.locator(".calcml-frame:not([hidden])")
-            assert visible.count() == 1  # the script shows one frame at a time
-            group.locator('input[type="range"]').focus()
-            page.keyboard.press("Home")
-            before = group.locator(".calcml-frames-output").inner_text()
-            page.keyboard.press("End")
-            after = group.locator(".calcml-frames-output").inner_text()
-            assert after != before and visible.count() == 1
-        finally:
-            browser.close()
+        page.wait_for_function(
+            "document.querySelectorAll('.calcml-static-quiz mjx-container').length > 0",
+            timeout=20_000,
+        )
+        group = page.locator(".calcml-frames").first
+        visible = group.locator(".calcml-frame:not([hidden])")
+        assert visible.count() == 1  # the script shows one frame at a time
+        group.locator('input[type="range"]').focus()
+        page.keyboard.press("Home")
+        before = group.locator(".calcml-frames-output").inner_text()
+        page.keyboard.press("End")
+        after = group.locator(".calcml-frames-output").inner_text()
+        assert after != before and visible.count() == 1
+    finally:
+        page.close()
     external = [u for u in requested if not u.startswith(("file:", "data:"))]
     assert external == []
+
+
+# Waits until MathJax (on pages that load it) has typeset the page; the number of formulas.
+JS_MATHJAX_DONE = """() => {
+  if (!document.querySelector('script[src*="mathjax"]')) return Promise.resolve(0);
+  const ready = new Promise((resolve) => {
+    const poll = () => (window.MathJax && MathJax.startup && MathJax.startup.promise)
+      ? MathJax.startup.promise.then(resolve) : setTimeout(poll, 50);
+    poll();
+  });
+  const late = new Promise((_, reject) => setTimeout(() => reject(new Error('MathJax')), 20000));
+  return Promise.race([ready, late]).then(() => document.querySelectorAll('mjx-container').length);
+}"""
+
+# The element in focus, and whether it shows a focus indicator (an outline, or a box-shadow with
+# a colour that is not transparent) once its transitions have run.
+JS_FOCUS_RING = """async () => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  await Promise.all(el.getAnimations().map((a) => a.finished.catch(() => null)));
+  const s = getComputedStyle(el);
+  const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
+  const shadow = s.boxShadow !== 'none' && !/^rgba\\(0, 0, 0, 0\\) 0px 0px 0px 0px$/.test(s.boxShadow);
+  return {what: el.tagName.toLowerCase() + '.' + String(el.className).split(' ')[0],
+          ring: outline || shadow, math: el.tagName === 'MJX-CONTAINER',
+          range: el.matches('input[type="range"]'), toggle: el.matches('.bd-header-article .sidebar-toggle')};
+}"""
+
+
+@pytest.mark.book
+@pytest.mark.slow
+def test_every_page_passes_axe_and_formulas_stay_out_of_the_tab_order(site, browser):
+    """axe-core on every page of the site: no serious or critical violation, none excluded.
+
+    MathJax's menu would put every formula in the tab order (``inTabOrder``, off in book/conf.py),
+    so a keyboard user never reached the sliders; the theme's search button had a name that did
+    not match its text (book/_templates/search-button-field.html).
+    """
+    sys.path.insert(0, str(REPO))  # tests/ is a namespace package under the repository root
+    from tests.browser.a11y import axe_violations, describe
+
+    out, _ = site
+    pages = sorted(out.glob("*.html"))
+    assert {p.stem for p in CHAPTERS} <= {p.stem for p in pages}
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    try:
+        problems = []
+        for path in pages:
+            page.goto(path.as_uri())
+            formulas = page.evaluate(JS_MATHJAX_DONE)
+            if path.stem in {p.stem for p in CHAPTERS}:
+                assert formulas > 0, f"{path.name}: MathJax typeset nothing"
+            tabbable = page.evaluate(
+                "() => document.querySelectorAll('mjx-container[tabindex]:not([tabindex=\"-1\"])').length"
+            )
+            assert tabbable == 0, f"{path.name}: {tabbable} formulas are in the tab order"
+            found = axe_violations(page)
+            if found:
+                problems.append(f"{path.name}:\n{describe(found)}")
+        assert not problems, "axe-core violations on the website:\n" + "\n".join(problems)
+    finally:
+        page.close()
+
+
+@pytest.mark.book
+@pytest.mark.slow
+def test_keyboard_reaches_the_figures_and_every_stop_shows_its_focus(site, browser):
+    """From the top of a chapter, Tab reaches the sidebar toggle (with a visible ring: the theme
+    removes it, book/_static/calcml-book.css draws it again) and the first figure's slider,
+    passing no formula on the way."""
+    out, _ = site
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    try:
+        page.goto((out / "02-derivatives.html").as_uri())
+        page.evaluate(JS_MATHJAX_DONE)
+        stops = []
+        for _ in range(80):
+            page.keyboard.press("Tab")
+            stop = page.evaluate(JS_FOCUS_RING)
+            if stop is None:
+                continue
+            stops.append(stop)
+            if stop["range"]:
+                break
+        assert stops and stops[-1]["range"], (
+            f"80 Tab presses never reached a figure's slider: {[s['what'] for s in stops]}"
+        )
+        assert not any(s["math"] for s in stops), "a formula is in the tab order"
+        assert any(s["toggle"] for s in stops), "Tab never reached the sidebar toggle"
+        unringed = [s["what"] for s in stops if not s["ring"]]
+        assert not unringed, f"no visible focus indicator on: {unringed}"
+    finally:
+        page.close()
