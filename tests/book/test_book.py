@@ -343,9 +343,16 @@ def test_pages_render_maths_and_frames_in_a_browser_without_network(site, browse
         group.locator('input[type="range"]').focus()
         page.keyboard.press("Home")
         before = group.locator(".calcml-frames-output").inner_text()
+        alt_before = visible.locator("img").get_attribute("alt")
         page.keyboard.press("End")
         after = group.locator(".calcml-frames-output").inner_text()
         assert after != before and visible.count() == 1
+        # the picture in view carries alt text that names its setting and ends with its readout
+        alt_after = visible.locator("img").get_attribute("alt")
+        readout = visible.locator(".calcml-frame-readout").inner_text()
+        assert alt_after != alt_before and after in alt_after
+        squeeze = lambda text: re.sub(r"[;\s]+", " ", text).strip()  # noqa: E731
+        assert squeeze(alt_after).endswith(squeeze(readout))
     finally:
         page.close()
     external = [u for u in requested if not u.startswith(("file:", "data:"))]
