@@ -737,6 +737,7 @@ def product_rule_figure(x: float = 1.5, dx: float = 0.3):
         fontsize=9,
         arrowprops={"arrowstyle": "->", "color": "0.3"},
     )
+    ax.plot([0, fx, fx, 0, 0], [0, 0, gx, gx, 0], color="0.1", lw=1.8)  # the area before the nudge
     below, beside = -0.12, -0.1
     for lo, hi, name in ((0, fx, f"f(x) = {fx:g}"), (fx, fx + df, "Δf")):
         ax.annotate("", xy=(hi, below), xytext=(lo, below), arrowprops={"arrowstyle": "<->"})
