@@ -238,3 +238,13 @@ def test_static_table_says_where_rounding_takes_over(demo):
     assert by_step["+1e-10"].endswith("rounding")
     assert by_step["-1e-10"].endswith("rounding")
     assert "rounding" in demo.static_extra_html()
+
+
+def test_a_point_a_hair_off_the_kink_is_the_kink_it_is_drawn_at():
+    """a = 1e-17 (slider arithmetic can leave such values) is snapped to the grid point 0."""
+    demo = secant_explorer("abs", a=1e-17, h=-1e-10, explain=True)
+    assert demo.reading.a == 0.0 and "a = 0.00" in demo.last_readout
+    assert "a corner" in demo.last_readout
+    assert demo.secant_slope == -1.0  # (|0 − 1e-10| − |0|) / (−1e-10), the left derivative
+    assert "agree to within" in demo.last_readout
+    assert "truncation dominates" not in demo.last_readout
