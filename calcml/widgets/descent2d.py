@@ -455,8 +455,9 @@ def verdict_text(p: Preset, run: DescentRun, shown: int) -> str:
             and local_factor(p, run.method, run.lr, *run.path[-1]) >= 1
         ):
             caveat = (
-                " It stays only because the start lies exactly on an axis, so the direction in "
-                "which η is too large never moves: the smallest offset from that axis would grow."
+                " It stays only because the start lies exactly on the line through the minimum "
+                "along which η is small enough, so the direction in which η is too large never "
+                "moves: the smallest offset from that line would grow."
             )
         return (
             f"Converged at step {k}{later}: from there to step {run.steps} {tolerances}, at a "
