@@ -558,7 +558,7 @@ class DescentPlayground2D(FigureApp):
         if start is not None:
             self.x0_slider.value, self.y0_slider.value = float(start[0]), float(start[1])
 
-        fig = new_figure(7.8, 4.0, ncols=2, gridspec_kw={"width_ratios": [1.45, 1.0]})
+        fig = new_figure(7.2, 3.7, ncols=2, gridspec_kw={"width_ratios": [1.45, 1.0]})
         self.ax, self.loss_ax = fig.axes
         (self.path_line,) = self.ax.plot(
             [], [], "-", color=COLORS["secant"], lw=1.6, marker="o", ms=4.5, mec="white", mew=0.6
@@ -697,7 +697,8 @@ class DescentPlayground2D(FigureApp):
             ylabel = "loss f(w) (symlog scale)"
         else:
             ax.set_yscale("log")
-            ax.set_ylim(1e-9, 1e8)
+            z = p.loss(*np.meshgrid(np.linspace(*p.xlim, 40), np.linspace(*p.ylim, 40)))
+            ax.set_ylim(1e-9, 10 ** math.ceil(math.log10(3 * float(z.max()))))
             ylabel = "f(w) − f_min (log scale)"
         label_axes(ax, "Loss against the step", "step + 1 (log scale)", ylabel)
         ax.legend(
