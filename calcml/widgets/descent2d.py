@@ -27,7 +27,7 @@ import numpy as np
 from calcml.figures import COLORS, label_axes, new_figure
 from calcml.widgets.base import FigureApp
 
-#: A run has converged (or stalled) once the gradient norm and the last step are both below these.
+#: A run has converged (or stalled) once the gradient norm and the next step are both below these.
 CONVERGED_GRAD_NORM = 1e-3
 CONVERGED_STEP = 1e-3
 #: Iterates farther than this from the origin count as "diverged" (the run stops there).
@@ -259,8 +259,9 @@ def run_descent(
     """Run at most ``n_steps`` steps of ``method`` with learning rate ``lr`` from ``start``.
 
     The run "converged" at step k (``stop_step``) if from step k to the end of the run the
-    gradient norm and the step length both stay below the tolerances, at a minimum ("saddle" if
-    the Hessian there has a negative eigenvalue). It keeps going after that, so a point that only
+    gradient norm and the length of the next step both stay below the tolerances, at a minimum
+    ("saddle" if the Hessian there has a negative eigenvalue). It keeps going after that, so a
+    point that only
     passes close to a minimum and then leaves (η just above 2/λ_max) is not called converged.
     It stops when the iterate leaves |w| ≤ 1e6 ("diverged"). A start where the gradient is zero
     takes no step (``stop_step`` 0).
@@ -273,13 +274,13 @@ def run_descent(
     if n_steps < 0:
         raise ValueError(f"number of steps must be at least 0, got {n_steps!r}")
     kind, beta = METHODS[method]
-    grad, hypot, isfinite = p.grad, math.hypot, math.isfinite
+    grad, hypot, isfinite, sqrt = p.grad, math.hypot, math.isfinite, math.sqrt
     x, y = float(start[0]), float(start[1])
     xs, ys = [x], [y]
     gx, gy = grad(x, y)
     norms = [hypot(gx, gy)]
     stop, diverged = None, False
-    settled = None  # the step from which gradient and step have stayed below the tolerances
+    settled = None  # the step from which the gradient and the next step stay below tolerance
     first_settled, exits = None, 0  # the first such step; how often the run left them again
     if norms[0] < 1e-12:
         stop = 0  # already at a stationary point: no step moves
@@ -287,7 +288,9 @@ def run_descent(
     vx = vy = 0.0  # momentum's velocity, or Adam's first moment
     sx = sy = 0.0  # Adam's second moment
     b1t = b2t = 1.0
-    for k in range(1, int(n_steps) + 1):
+    n_steps = int(n_steps)
+    for k in range(n_steps + 1):
+        # The step from point k (taken below unless k is the last point).
         if kind == "plain":
             dx, dy = lr * gx, lr * gy
         elif kind == "momentum":
@@ -298,26 +301,29 @@ def run_descent(
             sx = ADAM_BETA2 * sx + (1 - ADAM_BETA2) * gx * gx
             sy = ADAM_BETA2 * sy + (1 - ADAM_BETA2) * gy * gy
             b1t, b2t = b1t * beta, b2t * ADAM_BETA2
-            dx = lr * (vx / (1 - b1t)) / (math.sqrt(sx / (1 - b2t)) + ADAM_EPS)
-            dy = lr * (vy / (1 - b1t)) / (math.sqrt(sy / (1 - b2t)) + ADAM_EPS)
+            dx = lr * (vx / (1 - b1t)) / (sqrt(sx / (1 - b2t)) + ADAM_EPS)
+            dy = lr * (vy / (1 - b1t)) / (sqrt(sy / (1 - b2t)) + ADAM_EPS)
+        # Point k has settled if its gradient is small and the step it would take next is too.
+        if k >= 1:
+            if norms[k] < CONVERGED_GRAD_NORM and hypot(dx, dy) < CONVERGED_STEP:
+                if settled is None:
+                    settled = k
+                    if first_settled is None:
+                        first_settled = k
+            elif settled is not None:
+                settled = None
+                exits += 1
+        if k == n_steps:
+            break
         x, y = x - dx, y - dy
         xs.append(x)
         ys.append(y)
         if not (isfinite(x) and isfinite(y)) or hypot(x, y) > DIVERGED_NORM:
             norms.append(math.inf)
-            stop, diverged = k, True
+            stop, diverged, settled = k + 1, True, None
             break
         gx, gy = grad(x, y)
-        norm = hypot(gx, gy)
-        norms.append(norm)
-        if norm < CONVERGED_GRAD_NORM and hypot(dx, dy) < CONVERGED_STEP:
-            if settled is None:
-                settled = k
-                if first_settled is None:
-                    first_settled = k
-        elif settled is not None:
-            settled = None
-            exits += 1
+        norms.append(hypot(gx, gy))
     path = np.column_stack([xs, ys])
     with np.errstate(over="ignore", invalid="ignore"):
         losses = np.asarray(p.loss(path[:, 0], path[:, 1]), dtype=float)
@@ -437,7 +443,7 @@ def verdict_text(p: Preset, run: DescentRun, shown: int) -> str:
             f"(|w| > {DIVERGED_NORM:g}) at step {k}.{unbounded}"
         )
     tolerances = (
-        f"the gradient norm stays below {CONVERGED_GRAD_NORM:g} and each step moves less than "
+        f"the gradient norm stays below {CONVERGED_GRAD_NORM:g} and every step moves less than "
         f"{CONVERGED_STEP:g}"
     )
     if k == 0:
