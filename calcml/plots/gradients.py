@@ -158,8 +158,9 @@ def directional_derivative_figure(
             example_label or f"{example:.1f}°: {value:.3g}",
             (example, value),
             textcoords="offset points",
-            xytext=(10, -14),
+            xytext=(14, 0),
             fontsize=8,
+            bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85),
         )
     ax.set_xlim(0, 360)
     ax.set_ylim(-1.25 * norm, 1.25 * norm)
@@ -184,6 +185,7 @@ def descent_paths_figure(
     number_points: int = 0,
     labels: tuple[str, str] = ("w₁", "w₂"),
     size: tuple[float, float] = (5.0, 4.0),
+    levels=15,
 ) -> Figure:
     """Contour plot with one or more gradient-descent paths (label → array of shape (k + 1, 2)).
 
@@ -191,7 +193,7 @@ def descent_paths_figure(
     """
     fig = new_figure(*size)
     ax = fig.axes[0]
-    _contours(ax, f, xlim, ylim)
+    _contours(ax, f, xlim, ylim, levels=levels)
     if not 1 <= len(paths) <= len(PATH_COLORS):
         raise ValueError(
             f"descent_paths_figure draws 1 to {len(PATH_COLORS)} paths, got {len(paths)}"

@@ -680,6 +680,7 @@ class DescentPlayground2D(FigureApp):
         ax.set_ylim(*p.ylim)
         ax.set_aspect("equal" if p.name != "long valley" else "auto")
         label_axes(ax, f"{p.name}: {p.formula}", "w₁ (first weight)", "w₂ (second weight)")
+        ax.title.set_fontsize(10)
         ax.grid(False)
         legend = ax.legend(
             handles=[star, self.start_dot, self.end_dot],
