@@ -491,8 +491,8 @@ def verdict_text(p: Preset, run: DescentRun, shown: int) -> str:
     )
     if run.status == "oscillating" and k is not None:
         return (
-            f"Oscillating around the minimum: within the tolerances again from step {k}, but not "
-            f"for good.{bursts}"
+            f"Oscillating around the minimum: it is within the tolerances from step {k} to the "
+            f"end, but it has left them before.{bursts} It keeps bursting out."
         )
     before, last = run.windows() or (float("nan"), float("nan"))
     window = _window(run.steps) or 0
@@ -771,7 +771,8 @@ class DescentPlayground2D(FigureApp):
         x, y = run.path[n]
         lines = [
             f"{p.name}: {p.formula}; {method}; {rule_text(p, method, lr)}.",
-            f"start ({run.path[0, 0]:.3g}, {run.path[0, 1]:.3g}); {n} step(s) shown.",
+            f"start ({run.path[0, 0]:.3g}, {run.path[0, 1]:.3g}); {n} step(s) shown"
+            + (f" (the run stops at step {n})." if n < self.steps_slider.value else "."),
         ]
         if math.isfinite(x) and math.isfinite(y) and math.hypot(x, y) <= DIVERGED_NORM:
             lines.append(
