@@ -492,7 +492,7 @@ def verdict_text(p: Preset, run: DescentRun, shown: int) -> str:
     if run.status == "oscillating" and k is not None:
         return (
             f"Oscillating around the minimum: it is within the tolerances from step {k} to the "
-            f"end, but it has left them before.{bursts} It keeps bursting out."
+            f"end, but it has left them before.{bursts}"
         )
     before, last = run.windows() or (float("nan"), float("nan"))
     window = _window(run.steps) or 0
