@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch
 
 from calcml.figures import COLORS, label_axes, new_figure
 from calcml.widgets.base import FigureApp
@@ -580,6 +582,11 @@ class DescentPlayground2D(FigureApp):
             [], [], "-", color=COLORS["secant"], lw=1.8, label="steps shown"
         )
         (self.loss_now,) = self.loss_ax.plot([], [], "X", color=COLORS["secant"], mec="white", ms=9)
+        # −∇f at the last point shown: the direction the next plain step takes (length fixed).
+        self.downhill = FancyArrowPatch(
+            (0, 0), (0, 0), arrowstyle="-|>", mutation_scale=14, color="black", lw=1.6, zorder=5
+        )
+        self.ax.add_patch(self.downhill)
         self._static_artists = []
         self._drawn_preset = None
         self._cache: dict = {}
@@ -601,10 +608,12 @@ class DescentPlayground2D(FigureApp):
                 self.loss_future,
                 self.loss_line,
                 self.loss_now,
+                self.downhill,
             ],
             title="Gradient descent in two dimensions",
             caption=(
-                "Left: contour plot of the loss with the optimiser's path from the start point. "
+                "Left: contour plot of the loss with the optimiser's path from the start point and "
+                "an arrow along minus the gradient at the last point shown. "
                 "Right: the loss against the step, for the steps shown and the rest of the run."
             ),
         )
@@ -678,15 +687,18 @@ class DescentPlayground2D(FigureApp):
         self._static_artists = [filled, lines, star, *labels]
         ax.set_xlim(*p.xlim)
         ax.set_ylim(*p.ylim)
-        ax.set_aspect("equal" if p.name != "long valley" else "auto")
+        ax.set_aspect("equal")  # so that −∇f is drawn at right angles to the level sets
         label_axes(ax, f"{p.name}: {p.formula}", "w₁ (first weight)", "w₂ (second weight)")
         ax.title.set_fontsize(10)
         ax.grid(False)
-        legend = ax.legend(
-            handles=[star, self.start_dot, self.end_dot],
-            loc="lower right" if p.name == "Rosenbrock" else "upper right",
-            fontsize=7,
-            framealpha=0.85,
+        arrow_key = Line2D([], [], color="black", marker=">", lw=1.6, label="−∇f there")
+        # Under the figure, so it never hides the path (the long valley is a flat strip).
+        legend = self.fig.legend(
+            handles=[star, self.start_dot, self.end_dot, arrow_key],
+            loc="outside lower center",
+            ncols=4,
+            fontsize=8,
+            frameon=False,
         )
         self._static_artists.append(legend)
         self._draw_loss_axes(p)
@@ -752,6 +764,14 @@ class DescentPlayground2D(FigureApp):
         self.path_line.set_marker("o" if len(shown) <= 150 else "")
         self.start_dot.set_data(shown[:1, 0], shown[:1, 1])
         self.end_dot.set_data(shown[-1:, 0], shown[-1:, 1])
+        x, y = path[-1]
+        inside = p.xlim[0] <= x <= p.xlim[1] and p.ylim[0] <= y <= p.ylim[1]
+        gx, gy = p.grad(x, y) if inside else (0.0, 0.0)
+        norm = math.hypot(gx, gy)
+        self.downhill.set_visible(bool(inside and norm > 1e-12))
+        if self.downhill.get_visible():
+            length = 0.12 * span
+            self.downhill.set_positions((x, y), (x - length * gx / norm, y - length * gy / norm))
         # The loss panel: the shown steps in colour, the rest of the run in grey.
         values = self.run.losses - (p.min_loss or 0.0)
         if p.min_loss is not None:
