@@ -486,3 +486,15 @@ def test_static_mimebundle_carries_png_and_readout():
     assert bundle["image/png"]
     assert "long valley" in bundle["text/plain"]
     assert "<img" in bundle["text/html"]
+
+
+def test_the_arrow_points_along_minus_the_gradient_at_the_last_point_shown():
+    app = descent_playground_2d("long valley", steps=5)
+    (x0, y0), (x1, y1) = app.downhill._posA_posB
+    point = app.run.path[5]
+    assert (x0, y0) == pytest.approx(tuple(point))
+    g = np.array(SURFACES["long valley"][1](*point))
+    direction = np.array([x1 - x0, y1 - y0])
+    assert direction @ -g / (np.linalg.norm(direction) * np.linalg.norm(g)) == pytest.approx(1)
+    app = descent_playground_2d("chapter example", start=(3.0, 1.0))
+    assert not app.downhill.get_visible()  # no gradient, no direction
