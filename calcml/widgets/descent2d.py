@@ -619,6 +619,8 @@ class DescentPlayground2D(FigureApp):
         )
         self._suspended = False
         self.preset_picker.observe(self._on_preset, names="value")
+        # On the website (precomputed frames): the learning rate, the method, the steps shown.
+        self.sweep_first = [self.lr_slider, self.method_picker, self.steps_slider]
 
     @property
     def preset(self) -> Preset:
