@@ -547,7 +547,7 @@ def describe_epsilon(check: EpsilonCheck | None, verdict: Verdict) -> str:
         text += " For this ε every δ up to 1 works."
     else:
         text += (
-            f" The largest δ that works for this ε (from the samples): ≈ {check.largest_delta:.3g}."
+            f" The largest δ that works for this ε (from the samples): ≈ {check.largest_delta:.2g}."
         )
     return text
 
