@@ -236,6 +236,30 @@ def _snap(estimate: float, uncertainty: float, scale: float) -> float:
     return estimate
 
 
+def _geometric_limit(main, probe, probe_deltas, tolerance, scale) -> tuple[float, float] | None:
+    """(limit, uncertainty) if the values converge like L + C·δ^p: the steps between decades
+    shrink by a steady factor r < 1 (√x, x^(1/3), c + s·δ^0.2), and the points between the
+    decades agree. Aitken's Δ² then gives L exactly, where the last value is still far from it."""
+    steps = np.abs(np.diff(main))
+    if not np.all(steps[-4:] > 0):
+        return None
+    ratios = steps[-3:] / steps[-4:-1]
+    monotone = np.all(np.sign(np.diff(main)[-4:]) == np.sign(main[-1] - main[-2]))
+    # steady: a ratio that creeps up towards 1 (1/log(1/x)) is slower than any power of δ
+    steady = ratios.max() <= 1.5 * ratios.min() and ratios[-1] <= 1.05 * ratios[0]
+    if not (monotone and np.all(ratios <= 0.8) and steady):
+        return None
+    estimate, earlier = _aitken(main), _aitken(main[:-1])
+    if abs(estimate - earlier) > 0.05 * abs(main[-1] - estimate) + tolerance:
+        return None
+    # in between two decades the values stay between the decades' distances to the limit
+    decade = np.clip(np.floor(-np.log10(probe_deltas)).astype(int) - 2, 0, len(main) - 1)
+    envelope = 1.5 * np.abs(main[decade] - estimate) + tolerance
+    if not np.all(np.abs(probe - estimate) <= envelope):
+        return None
+    return estimate, abs(estimate - earlier) + 1e-12 * scale
+
+
 def _side(main: np.ndarray, probe: np.ndarray, probe_deltas: np.ndarray) -> Side:
     """Classify one side from f at the decades ``main`` (δ = 1e-2 … 1e-7) and at ``probe``."""
     main, probe = np.asarray(main, dtype=float), np.asarray(probe, dtype=float)
@@ -264,28 +288,15 @@ def _side(main: np.ndarray, probe: np.ndarray, probe_deltas: np.ndarray) -> Side
     def probes_agree(estimate: float, allowed: float) -> bool:
         return bool(np.all(np.abs(near - estimate) <= allowed))
 
+    geometric = _geometric_limit(main, probe, probe_deltas, tolerance, scale)
     # settled: the last three decades agree, and so do the points in between
     if np.ptp(main[-3:]) <= tolerance:
-        estimate = float(main[-1])
+        estimate, uncertainty = geometric or (float(main[-1]), float(np.max(steps[-2:])))
         if probes_agree(estimate, 2 * tolerance):
-            uncertainty = float(np.max(steps[-2:]))
             return Side("settles", _snap(estimate, uncertainty, scale))
-    # converging like C·δ^p (√x, x^(1/3)): the steps shrink by a steady factor r < 1
-    elif np.all(steps[-4:] > 0):
-        ratios = steps[-3:] / steps[-4:-1]
-        monotone = np.all(np.sign(np.diff(main)[-4:]) == np.sign(main[-1] - main[-2]))
-        # steady: a ratio that creeps up towards 1 (1/log(1/x)) is slower than any power of δ
-        steady = ratios.max() <= 1.5 * ratios.min() and ratios[-1] <= 1.05 * ratios[0]
-        if monotone and np.all(ratios <= 0.8) and steady:
-            estimate = _aitken(main)
-            earlier = _aitken(main[:-1])
-            agree = abs(estimate - earlier) <= 0.05 * abs(main[-1] - estimate) + tolerance
-            # in between two decades the values stay between the decades' distances to the limit
-            decade = np.clip(np.floor(-np.log10(probe_deltas)).astype(int) - 2, 0, len(main) - 1)
-            envelope = 1.5 * np.abs(main[decade] - estimate) + tolerance
-            if agree and np.all(np.abs(probe - estimate) <= envelope):
-                uncertainty = abs(estimate - earlier) + 1e-12 * scale
-                return Side("settles", _snap(estimate, uncertainty, scale))
+    # converging like C·δ^p (√x, x^(1/3)) without having settled yet by δ = 1e-7
+    elif geometric is not None:
+        return Side("settles", _snap(*geometric, scale))
 
     magnitudes = np.abs(ordered)
     growing = np.all(np.diff(magnitudes) > 0) and np.all(signs == signs[-1])
@@ -547,7 +558,7 @@ def describe_epsilon(check: EpsilonCheck | None, verdict: Verdict) -> str:
         text += " For this ε every δ up to 1 works."
     else:
         text += (
-            f" The largest δ that works for this ε (from the samples): ≈ {check.largest_delta:.2g}."
+            f" The largest δ that works for this ε (from the samples): ≈ {check.largest_delta:.3g}."
         )
     return text
 
