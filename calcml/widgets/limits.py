@@ -289,23 +289,22 @@ def _side(main: np.ndarray, probe: np.ndarray, probe_deltas: np.ndarray) -> Side
         return bool(np.all(np.abs(near - estimate) <= allowed))
 
     geometric = _geometric_limit(main, probe, probe_deltas, tolerance, scale)
-    # settled: the last three decades agree, and so do the points in between
-    if np.ptp(main[-3:]) <= tolerance:
-        estimate, uncertainty = geometric or (float(main[-1]), float(np.max(steps[-2:])))
-        if probes_agree(estimate, 2 * tolerance):
-            return Side("settles", _snap(estimate, uncertainty, scale))
-    # converging like C·δ^p (√x, x^(1/3)) without having settled yet by δ = 1e-7
-    elif geometric is not None:
+    # converging like L + C·δ^p (√x, x^(1/3), x + 1): Aitken's estimate, checked between decades
+    if geometric is not None:
         return Side("settles", _snap(*geometric, scale))
+    # settled otherwise: the last three decades agree, and so do the points in between
+    if np.ptp(main[-3:]) <= tolerance:
+        estimate = float(main[-1])
+        if probes_agree(estimate, 2 * tolerance):
+            return Side("settles", _snap(estimate, float(np.max(steps[-2:])), scale))
 
-    magnitudes = np.abs(ordered)
-    growing = np.all(np.diff(magnitudes) > 0) and np.all(signs == signs[-1])
-    if growing:
-        main_steps = np.diff(np.abs(main))
-        # steps that do not shrink (1/x: ×10 per decade, log x: the same step each decade)
-        if main_steps[-1] >= 0.5 * main_steps[0] or magnitudes[-1] > 1e6 * max(1.0, magnitudes[0]):
-            return Side("blows up", math.copysign(math.inf, main[-1]))
-    if np.all(np.diff(ordered) > 0) or np.all(np.diff(ordered) < 0):
+    rising, falling = np.all(np.diff(ordered) > 0), np.all(np.diff(ordered) < 0)
+    if rising or falling:
+        # steps between decades that do not shrink (1/x: ×10 per decade, log x: the same step
+        # each decade, c + s·δ^(−0.2): a slow power) mean a blow-up; shrinking ones a slow drift
+        main_steps = np.abs(np.diff(main))
+        if main_steps[-1] >= 0.5 * main_steps[0]:
+            return Side("blows up", math.inf if rising else -math.inf)
         return Side("drifts", float(main[-1]))
     # wandering: bounded if the swings near a are no larger than the swings further out
     outer = np.max(np.abs(ordered[: len(ordered) // 3]))
@@ -496,10 +495,14 @@ class EpsilonCheck:
     worst_gap: float  # its |f(x) − L|
     largest_delta: float  # the largest δ the samples allow for this ε (inf: every δ up to reach)
     samples: int  # sampled points in the window
+    limit_point: float = 0.0  # a
 
 
 #: the ε–δ samples: distances r from a, geometric with ratio 1.002 from 1e-7 up to just below 1
-EPSILON_OFFSETS = np.geomspace(1e-7, 1.0 - 1e-6, int(math.log(1e7) / math.log(1.002)) + 1)
+#: (and the a slider's grid, 0.25 apart, so an isolated point such as misfilled's f(1) = 3 is seen)
+EPSILON_OFFSETS = np.union1d(
+    np.geomspace(1e-7, 1.0 - 1e-6, int(math.log(1e7) / math.log(1.002)) + 1), [0.25, 0.5, 0.75]
+)
 
 
 @dataclass(frozen=True)
@@ -520,14 +523,16 @@ class EpsilonProfile:
         largest = float(self.offsets[np.argmax(outside)]) if outside.any() else math.inf
         inside = (self.offsets < delta) & ~np.isnan(gap)
         if not inside.any():
-            return EpsilonCheck(self.limit, epsilon, delta, True, math.nan, math.nan, largest, 0)
+            return EpsilonCheck(
+                self.limit, epsilon, delta, True, math.nan, math.nan, largest, 0, self.a
+            )
         worst = int(np.argmax(np.where(inside, gap, -np.inf)))
         from_left = not gap_right[worst] > gap_left[worst]  # nan on the right: the left's
         worst_x = self.a + (-1 if from_left else 1) * float(self.offsets[worst])
         samples = int((~np.isnan(gap_left[inside])).sum() + (~np.isnan(gap_right[inside])).sum())
         holds = not bool(np.any(outside & inside))
         return EpsilonCheck(
-            self.limit, epsilon, delta, holds, worst_x, float(gap[worst]), largest, samples
+            self.limit, epsilon, delta, holds, worst_x, float(gap[worst]), largest, samples, self.a
         )
 
 
@@ -535,6 +540,7 @@ def epsilon_profile(func: Callable, a: float, limit: float) -> EpsilonProfile:
     """Sample f at a ± r for 0 < r < 1 (the δ slider's whole range) for the ε–δ picture."""
     offsets = EPSILON_OFFSETS
     values = _values(func, np.concatenate([a - offsets, a + offsets]))
+    values[np.isinf(values)] = np.nan  # 1/0: no value of f there, so the test does not ask
     return EpsilonProfile(a, limit, offsets, values[: len(offsets)], values[len(offsets) :])
 
 
@@ -552,7 +558,9 @@ def describe_epsilon(check: EpsilonCheck | None, verdict: Verdict) -> str:
         text = head + f"all {check.samples} sampled x with 0 < |x − a| < δ have |f(x) − L| < ε ✔."
     else:
         text = head + (
-            f"✘ at x = {check.worst_x:.6g}, |f(x) − L| = {check.worst_gap:.3g} ≥ ε: shrink δ."
+            f"✘ at x = a {'−' if check.worst_x < check.limit_point else '+'} "
+            f"{abs(check.worst_x - check.limit_point):.4g}, |f(x) − L| = {check.worst_gap:.3g} ≥ ε: "
+            "shrink δ."
         )
     if math.isinf(check.largest_delta):
         text += " For this ε every δ up to 1 works."
@@ -798,8 +806,18 @@ class LimitExplorer(FigureApp):
     def values(self, delta: float | None = None) -> tuple[float, float]:
         """(f(a − δ), f(a + δ)) for the current or the given δ; nan where f is undefined."""
         d = self.delta if delta is None else float(delta)
-        left, right = _values(self.func, np.array([self.a - d, self.a + d]))
-        return float(left), float(right)
+        return self._point(self.a - d), self._point(self.a + d)
+
+    def _point(self, x: float) -> float:
+        """f(x) for the table: ±∞ at a pole (1/0, 0^(−1)) is "undefined", while an overflow
+        (a finite value too large for a float, e^1000) stays ±∞. A pole has finite values a
+        hair away from it; an overflow does not."""
+        value = float(_values(self.func, np.array([x]))[0])
+        if math.isinf(value):
+            hair = 1e-9 * max(1.0, abs(x))
+            if np.any(np.isfinite(_values(self.func, np.array([x - hair, x + hair])))):
+                return math.nan
+        return value
 
     def verdict(self) -> Verdict:
         return limit_verdict(self.func, self.a)
