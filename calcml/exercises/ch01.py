@@ -57,7 +57,7 @@ EXERCISES = (
             "the two one-sided limits, −1 and 1, differ, so there is no limit at 0."
         ),
         prompt=(
-            "In the explorer below, choose `jump` (x + 1 for x ≥ 0, x − 1 for x < 0, at a = 0). "
+            "In the explorer below, choose <code>jump</code> (x + 1 for x ≥ 0, x − 1 for x < 0, at a = 0). "
             "Before you touch δ, predict: what does the gap |f(a + δ) − f(a − δ)| do as δ shrinks?"
         ),
         options=("it shrinks to 0", "it settles at 2", "it settles at 1", "it grows without bound"),
