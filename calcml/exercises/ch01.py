@@ -138,7 +138,7 @@ EXERCISES = (
         ),
         solution=(
             r"The difference quotient of the loss at $w = 1$ is "
-            r"$q(h) = \frac{L(1 + h) - L(1)}{h}$. `slope_loss` already computes $L$, so the "
+            r"$q(h) = \frac{L(1 + h) - L(1)}{h}$. <code>slope_loss</code> already computes $L$, so the "
             "function is one line."
         ),
         name="loss_quotient",
