@@ -142,9 +142,7 @@ PRESETS: dict[str, Preset] = {
     "x⁴": Preset("x⁴", X**4, (-1.4, 1.4)),
     "−x⁴": Preset("−x⁴", -(X**4), (-1.4, 1.4)),
     "x³ − 3x": Preset("x³ − 3x", X**3 - 3 * X, (-2.4, 2.4)),
-    "x⁴ − 2x² + x/2": Preset(
-        "x⁴ − 2x² + x/2 (tilted double well)", X**4 - 2 * X**2 + X / 2, (-1.8, 1.7)
-    ),
+    "x⁴ − 3x² + x": Preset("x⁴ − 3x² + x (tilted double well)", X**4 - 3 * X**2 + X, (-2.0, 2.0)),
 }
 
 
@@ -438,15 +436,15 @@ def global_extremum_note(a: Analysis) -> str:
     kind = "local minimum" if lead > 0 else "local maximum"
     candidates = [p for p in a.critical_points if p.nature == kind]
     best = min(p.value for p in candidates) if lead > 0 else max(p.value for p in candidates)
-    # exact ties (x⁴ − 2x² at ±1) are decided by sympy, not by rounding
-    tied = [p for p in candidates if _same_value(a.expr, p, best)]
+    # ties such as x⁴ − 2x² at ±1: every minimiser is named, not only the first
+    tied = [p for p in candidates if _same_value(p, best)]
     word = "minimum" if lead > 0 else "maximum"
     other = "maximum" if lead > 0 else "minimum"
     where = " and ".join(f"x = {_num(p.x)}" for p in tied)
     return f"Global {word} at {where} (f = {_num(best)}); there is no global {other}."
 
 
-def _same_value(expr: sp.Expr, p: CriticalPoint, best: float) -> bool:
+def _same_value(p: CriticalPoint, best: float) -> bool:
     return abs(p.value - best) <= 1e-9 * max(1.0, abs(best))
 
 
