@@ -211,6 +211,12 @@ class QuadraticFormExplorer(FigureApp):
             "maximum, saddle or test inconclusive.",
         )
 
+    _suspended = False  # set while several sliders are moved at once (tests, presets)
+
+    def _on_change(self, change=None) -> None:
+        if not self._suspended:
+            self.refresh()
+
     def update_figure(self) -> bool:
         l1, l2, angle = self.l1_slider.value, self.l2_slider.value, self.angle_slider.value
         self.H = hessian_from_eigen(l1, l2, angle)
