@@ -267,10 +267,13 @@ def classify_run(ws: np.ndarray, spec: Loss, lr: float, tol: float = GRADIENT_TO
 STATUS_TEXT = {
     "not moving": "not moving: η = 0, so every step is 0 and w stays at w₀",
     "blows up": f"blows up: |w| passed {DIVERGENCE_BOUND:g} and the run was stopped",
-    "converged": f"converged: |L′| < {GRADIENT_TOL:g} at the last iterate, and that point is a minimum",
+    "converged": (
+        f"converged: |L′| < {GRADIENT_TOL:g} at the last iterate (the stopping rule), next to "
+        "a minimum"
+    ),
     "stuck": (
-        f"stuck: |L′| < {GRADIENT_TOL:g} at the last iterate, but that point is not a minimum; "
-        "with no slope to follow, gradient descent cannot leave it"
+        f"stuck: |L′| < {GRADIENT_TOL:g} at the last iterate, next to a critical point that is "
+        "not a minimum; with almost no slope to follow, gradient descent barely moves"
     ),
     "too few steps": "too few steps to tell: take at least 3",
     "converging": (
@@ -333,11 +336,16 @@ def forecast_text(spec: Loss, fc: Forecast) -> str:
     if fc.outcome == "blows up":
         return f"Keep going: it blows up after {fc.steps} more step{'s' * (fc.steps != 1)}."
     if fc.outcome == "reaches":
-        kind = "a minimum" if fc.point.is_minimum else f"a {fc.point.kind}, not a minimum"
+        point = fc.point
+        kind = (
+            f"next to the minimum at w = {_number(point.w)}"
+            if point.is_minimum
+            else f"next to the {point.kind} at w = {_number(point.w)}, not a minimum"
+        )
         if fc.steps == 0:
-            return f"Keep going: |L′| is already below {GRADIENT_TOL:g} at w = {_number(fc.w)}: {kind}."
+            return f"Keep going: |L′| is already below {GRADIENT_TOL:g} at w = {_number(fc.w)}, {kind}."
         more = "1 more step brings" if fc.steps == 1 else f"{fc.steps} more steps bring"
-        return f"Keep going: {more} |L′| below {GRADIENT_TOL:g}, at w = {_number(fc.w)}: {kind}."
+        return f"Keep going: {more} |L′| below {GRADIENT_TOL:g}, at w = {_number(fc.w)}, {kind}."
     slope = float(spec.grad(fc.w))
     text = (
         f"Keep going: after {fc.steps:,} more steps w = {fc.w:.4g} and L′ = {slope:.2g}: "

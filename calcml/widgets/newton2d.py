@@ -30,6 +30,8 @@ GRAD_TOL = 1e-8
 BLOW_UP = 1e6
 ARMIJO = 1e-4  # backtracking accepts t when f(x − tΔ) ≤ f(x) − ARMIJO·t·∇f·Δ
 MIN_T = 2.0**-30
+#: f counts as having risen only by more than rounding: f_k > f_(k−1) + RISE_TOL·(1 + |f_(k−1)|)
+RISE_TOL = 1e-10
 
 
 @dataclass(frozen=True)
@@ -237,15 +239,20 @@ def ending(s: Surface, run: Run) -> str:
 
 
 def rises(s: Surface, run: Run) -> list[int]:
-    """The steps k at which f(x_k) > f(x_{k−1})."""
+    """The steps k at which f(x_k) > f(x_{k−1}), by more than rounding (near a minimum the last
+    digits of f are noise, and a rise of 1e-16 is no overshoot)."""
     values = [_value(s, v) for v in run.points]
-    return [k for k in range(1, len(values)) if values[k] > values[k - 1]]
+    return [
+        k
+        for k in range(1, len(values))
+        if values[k] > values[k - 1] + RISE_TOL * (1 + abs(values[k - 1]))
+    ]
 
 
 def rise_text(s: Surface, run: Run, newton: bool) -> str:
     found = rises(s, run)
     if not found:
-        return "f fell (or stayed) at every step."
+        return "f fell (or stayed) at every step (up to rounding)."
     k = found[0]
     before, after = _value(s, run.points[k - 1]), _value(s, run.points[k])
     others = ""

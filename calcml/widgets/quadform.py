@@ -183,9 +183,7 @@ class QuadraticFormExplorer(FigureApp):
         self.ax_profile.axhline(0, color=COLORS["muted"], lw=0.8)
         self.ax_profile.set_xlim(-EXTENT, EXTENT)
         self.ax_profile.set_ylim(-vmax / 2 - 0.3, vmax / 2 + 0.3)
-        label_axes(
-            self.ax_profile, "f along v₁, v₂ and d", "distance t from the origin", "f(t·v)"
-        )
+        label_axes(self.ax_profile, "f along v₁, v₂ and d", "distance t from the origin", "f(t·v)")
         self.ax_profile.legend(loc="lower left", fontsize=8)
         self.H = np.eye(2)
         self.eigenvalues = np.ones(2)

@@ -123,13 +123,17 @@ def verdict_key(text: str) -> str:
 
 
 def trend(sizes) -> str:
+    """The words' definitions: every ratio of consecutive step sizes within 1e-3 of 1 is
+    "steady"; none above 1 + 1e-3 and a mean factor below 1 − 1e-3 is "shrinking"; the mirror
+    image "growing"; anything else "mixed"."""
     with np.errstate(all="ignore"):  # a step lost to rounding has size 0
         ratios = np.asarray(sizes[1:]) / np.asarray(sizes[:-1])
     if np.all(np.abs(ratios - 1) <= 1e-3):
         return "steady"
-    if np.all(ratios <= 1 + 1e-3) and np.prod(ratios) < 1:
+    mean = float(np.prod(ratios)) ** (1 / len(ratios))
+    if np.all(ratios <= 1 + 1e-3) and mean < 1 - 1e-3:
         return "shrinking"
-    if np.all(ratios >= 1 - 1e-3) and np.prod(ratios) > 1:
+    if np.all(ratios >= 1 - 1e-3) and mean > 1 + 1e-3:
         return "growing"
     return "mixed"
 
@@ -147,7 +151,7 @@ def check_verdict(truth: Truth, key: str, ws: list[float], lr: float) -> None:
     if key in ("converged", "stuck") or at_critical:
         assert at_critical
         point, kind = truth.nearest(last)
-        assert abs(point - last) < 1e-3
+        assert abs(point - last) < 1e-2  # |L′| < 1e-6 holds only near a root of L′ here
         assert (kind == "minimum") == (key == "converged")
         return
     if len(ws) - 1 < 3:
@@ -198,8 +202,9 @@ def check_forecast(truth: Truth, text: str, key: str, ws: list[float], lr: float
     elif abs(truth.grad(w)) < TOL:
         said = "already below" if k == 0 else f"{k} more step"
         assert said in line
-        _, kind = truth.nearest(w)
-        assert line.endswith(": a minimum.") == (kind == "minimum")
+        point, kind = truth.nearest(w)
+        assert f"at w = {point:.4g}".replace("-0 ", "0 ") in line or abs(point) < 1e-12
+        assert line.endswith(", not a minimum.") == (kind != "minimum")
     else:
         assert "after 10 000 more steps" in line and "still not at a critical point" in line
 
