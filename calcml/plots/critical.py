@@ -118,13 +118,16 @@ def inconclusive_figure():
     fig = new_figure(8.6, 2.9, ncols=3, sharey=False)
     xs = np.linspace(-1.3, 1.3, 300)
     cases = [
-        (xs**3, "x³: neither max nor min"),
-        (xs**4, "x⁴: minimum"),
-        (-(xs**4), "−x⁴: maximum"),
+        (xs**3, "x³: neither max nor min", ("f′ > 0 ↗", "↗ f′ > 0"), (0.85, 0.12)),
+        (xs**4, "x⁴: minimum", ("f′ < 0 ↘", "↗ f′ > 0"), (0.5, 0.5)),
+        (-(xs**4), "−x⁴: maximum", ("f′ > 0 ↗", "↘ f′ < 0"), (0.5, 0.5)),
     ]
-    for ax, (ys, title) in zip(fig.axes, cases, strict=True):
+    for ax, (ys, title, (left, right), (y_left, y_right)) in zip(fig.axes, cases, strict=True):
         ax.plot(xs, ys, color=COLORS["curve"], lw=2)
         ax.plot([0], [0], "o", color=COLORS["secant"], ms=7)
+        # the first-derivative test: the sign of the slope on each side of 0
+        for x_text, y_text, words in ((0.27, y_left, left), (0.73, y_right, right)):
+            ax.text(x_text, y_text, words, transform=ax.transAxes, ha="center", fontsize=8)
         label_axes(ax, title, "x", "f(x)")
     return fig
 
@@ -205,16 +208,16 @@ def convex_losses_figure(seed: int = 0):
 
 
 def learning_rate_figure(curvature: float = 2.0, start: float = -1.0, n_steps: int = 12):
-    """The same quadratic, five learning rates (ηc = 0.4, 1, 1.8, 2, 2.1), and the distance to the
+    """The same quadratic, five learning rates (ηc = 0.2, 1, 1.8, 2, 2.2), and the distance to the
     minimum against the step on a log scale: the plot practitioners read."""
     loss = quadratic_loss(curvature)
     center = loss.minima[0]
     regimes = [
-        (0.4, "monotone"),
+        (0.2, "monotone"),
         (1.0, "lands in one step"),
         (1.8, "oscillating, converging"),
         (2.0, "bouncing forever"),
-        (2.1, "diverging"),
+        (2.2, "diverging"),
     ]
     fig = new_figure(9.0, 5.6, nrows=2, ncols=3)
     ws_curve = np.linspace(*loss.wlim, 300)
@@ -239,12 +242,16 @@ def learning_rate_figure(curvature: float = 2.0, start: float = -1.0, n_steps: i
         distances.semilogy(
             np.arange(len(ws))[shown],
             gap[shown],
-            "-o",
-            ms=3,
+            "--o"
+            if product < 1
+            else "-o",  # 0.2 and 1.8 share |1 − ηc| = 0.8: one line on the other
+            ms=6 if product < 1 else 3,
+            mfc="none" if product < 1 else color,
             color=color,
-            label=f"ηc = {product:g}",
+            label=f"ηc = {product:g}: |1 − ηc| = {abs(1 - product):.1f}",
         )
-    distances.legend(fontsize=7, loc="lower left")
+    distances.set_ylim(0.1, 2000)  # room above the lines for the legend
+    distances.legend(fontsize=6.5, loc="upper left", framealpha=0.9)
     label_axes(distances, "Distance to the minimum\n(log scale)", "step k", "|wₖ − w*|")
     distances.title.set_fontsize(10)
     return fig

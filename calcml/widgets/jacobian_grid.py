@@ -197,7 +197,7 @@ class JacobianGridView(FigureApp):
         self.ax_in.legend(loc="upper left", fontsize=7, framealpha=0.85)
         self.ax_lin.legend(loc="upper left", fontsize=7, framealpha=0.85)
         for ax in (self.ax_map, self.ax_lin):  # the square itself, for comparing areas
-            ax.plot([-1, 1, 1, -1, -1], [-1, -1, 1, 1, -1], ls=":", color=COLORS["muted"], lw=1.2)
+            ax.plot([-1, 1, 1, -1, -1], [-1, -1, 1, 1, -1], ls=":", color="#555555", lw=1.6)
         for ax in fig.axes:
             ax.plot([0], [0], "o", color=COLORS["point"], ms=4)
             ax.set_aspect("equal", adjustable="box")

@@ -88,7 +88,7 @@ def test_learning_rate_figure_shows_converge_oscillate_diverge():
     loss = quadratic_loss(2.0)
     statuses = [
         classify_run(gradient_descent_1d(loss.grad, -1.0, lr, 12), loss, lr)
-        for lr in (0.2, 0.5, 0.9, 1.0, 1.05)
+        for lr in (0.1, 0.5, 0.9, 1.0, 1.1)
     ]
     assert statuses == [
         "converging",
