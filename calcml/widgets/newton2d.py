@@ -207,8 +207,8 @@ def _fmt(value: float, digits: int = 4) -> str:
     return f"{value + 0.0:.{digits}g}"
 
 
-def _point(v: np.ndarray) -> str:
-    return f"({_fmt(v[0])}, {_fmt(v[1])})"
+def _point(v: np.ndarray, digits: int = 4) -> str:
+    return f"({_fmt(v[0], digits)}, {_fmt(v[1], digits)})"
 
 
 def ending(s: Surface, run: Run) -> str:
@@ -502,7 +502,7 @@ class NewtonVsDescent(FigureApp):
             lam = np.linalg.eigvalsh(s.hess(v)) if np.all(np.isfinite(v)) else [math.nan] * 2
             t = f"{newton.step_lengths[k - 1]:g}" if k else ""
             lines.append(
-                f"{k:>3}  {_point(v):>22}  {_fmt(_value(s, v)):>10}  "
+                f"{k:>3}  {_point(v, 6):>22}  {_fmt(_value(s, v)):>10}  "
                 f"{_fmt(lam[0], 3) + ', ' + _fmt(lam[1], 3):>22}  {t}"
             )
         if len(newton.points) > 12:
