@@ -268,7 +268,8 @@ class QuadraticFormExplorer(FigureApp):
             verdict = f"The origin is a {self.verdict}: {REASONS[self.verdict]}."
         det, trace = float(np.linalg.det(h)), float(np.trace(h))
         small, big = sorted(np.abs(lam))
-        condition = f"{big / small:.3g}" if small > 1e-12 else "infinite (H is singular)"
+        # the same tolerance as the verdict: an eigenvalue within 1e-9 of 0 counts as 0
+        condition = f"{big / small:.3g}" if small > 1e-9 else "infinite (H is singular)"
         return (
             f"H = [[{_num(h[0, 0])}, {_num(h[0, 1])}], [{_num(h[1, 0])}, {_num(h[1, 1])}]]\n"
             f"eigenvalues λ₁ = {_num(l1)} (eigenvector v₁ at {angle}°), λ₂ = {_num(l2)} "
