@@ -64,8 +64,16 @@ hub-deps: install $(HUB_PROXY) ## JupyterHub and its proxy (npm, into deploy/nod
 hub: hub-deps ## run a class server: JupyterHub on 127.0.0.1:$(HUB_PORT) with the roster HUB_USERS (see README)
 	$(PY) -m calcml.hub --port $(HUB_PORT)
 
+# Two pytest workers share the cores while one waits on a kernel, a browser or a server; each
+# module stays on one worker (tests/conftest.py). The class-hub tests time a real JupyterHub
+# under a browser's clock, so they run afterwards, alone. Both parts always run; either failing
+# fails the target.
+TEST_WORKERS ?= 2
 test: install-dev system-deps hub-deps ## install what the tests need and run the whole suite
-	$(PY) -m pytest
+	status=0; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not hub" || status=$$?; \
+	$(PY) -m pytest -m hub || status=$$?; \
+	exit $$status
 
 test-fast: install-dev ## the suite without the browser, book, nbgrader-pipeline and class-hub tests
 	$(PY) -m pytest -m "not browser and not book and not nbgrader and not hub"
