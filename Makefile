@@ -65,13 +65,14 @@ hub: hub-deps ## run a class server: JupyterHub on 127.0.0.1:$(HUB_PORT) with th
 	$(PY) -m calcml.hub --port $(HUB_PORT)
 
 # Two pytest workers share the cores while one waits on a kernel, a browser or a server; each
-# module stays on one worker (tests/conftest.py). The class-hub tests time a real JupyterHub
+# test file stays on one worker (--dist loadfile), so its module fixtures (a graded cohort, a
+# scratch course, the built website) are made once. The class-hub tests time a real JupyterHub
 # under a browser's clock, so they run afterwards, alone. Both parts always run; either failing
 # fails the target.
 TEST_WORKERS ?= 2
 test: install-dev system-deps hub-deps ## install what the tests need and run the whole suite
 	status=0; \
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not hub" || status=$$?; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not hub" || status=$$?; \
 	$(PY) -m pytest -m hub || status=$$?; \
 	exit $$status
 

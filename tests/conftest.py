@@ -47,19 +47,3 @@ def browser():
 
     with chromium_browser() as chromium:
         yield chromium
-
-
-# With pytest-xdist (`make test` runs two workers) each test module stays on one worker, so its
-# module fixtures (a graded cohort, a scratch course) are built once; the folders whose tests
-# share one expensive session fixture (a JupyterLab server, a JupyterHub with its accounts) stay
-# together on one worker too.
-SHARED_SESSION_FOLDERS = {"browser": "lab-and-browser", "lab": "lab-and-browser", "hub": "hub"}
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        parts = Path(item.path).relative_to(REPO / "tests").parts
-        group = SHARED_SESSION_FOLDERS.get(parts[0]) if len(parts) > 1 else None
-        item.add_marker(pytest.mark.xdist_group(group or "/".join(parts)))
