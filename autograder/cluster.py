@@ -356,6 +356,22 @@ def grade_remote(shared: dict, job: dict) -> dict:
     return outcome
 
 
+def _warm(shared: dict) -> None:
+    from autograder import grade
+
+    _start_run(shared)
+    if grade._worker["options"].prestart and grade._worker.get("next_kernel") is None:
+        grade._prestart_kernel()
+
+
+def warm_worker(shared: dict, dask_worker=None) -> bool:
+    """Start this run on the worker's grading thread now (and boot a kernel), not at its first task."""
+    if _isolation_here()[1] is not None:
+        return False
+    _grading_thread().submit(_warm, shared)
+    return True
+
+
 def release_worker(dask_worker=None) -> bool:
     """After a run: stop the kernel booted ahead of time and remove the run's scratch folder."""
     if _WorkerState.thread is None:
@@ -410,6 +426,8 @@ class DaskBackend:
         seconds = dask.utils.parse_timedelta(timeout)
         try:
             if self.local is not None:
+                # Workers forked from this process start at once, the grader already imported.
+                dask.config.set({"distributed.worker.multiprocessing-method": "fork"})
                 self.cluster = distributed.LocalCluster(
                     n_workers=self.local,
                     threads_per_worker=1,
@@ -518,6 +536,7 @@ class DaskBackend:
                 "env": {name: os.environ.get(name) for name in FORWARDED_ENV},
             }
             [shared_future] = self.client.scatter([shared], broadcast=True, hash=False)
+            self.client.run(warm_worker, shared)
             queue = list(to_grade)
             pending: dict = {}
             # A short queue, as the local pool's: an interrupted run loses little.

@@ -13,6 +13,7 @@ resumes.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -54,14 +55,50 @@ def shown_url(db_url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", str(db_url))
 
 
-def connection_lost(error: BaseException) -> bool:
-    """Whether ``error`` means the database went away (rather than a bug or a constraint)."""
+def _lost(error: BaseException) -> bool:
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return True
     if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)):
         return True
     # A session whose connection died mid-transaction refuses further work until rolled back.
     return isinstance(error, sa_exc.PendingRollbackError)
+
+
+def _chain(error: BaseException | None):
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether ``error`` means the database went away (rather than a bug or a constraint).
+
+    nbgrader turns database errors into its own ``InvalidEntry``; the cause is in the chain.
+    """
+    return any(_lost(e) for e in _chain(error))
+
+
+def _cause(error: BaseException) -> str:
+    for link in _chain(error):
+        if _lost(link):
+            text = str(getattr(link, "orig", None) or link).strip().splitlines()
+            return text[0] if text else type(link).__name__
+    return type(error).__name__
+
+
+class _QuietLostConnections(logging.Filter):
+    """nbgrader logs a traceback for every failed commit: not for the ones retried here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            return not connection_lost(record.exc_info[1])
+        return True
+
+
+_QUIET = _QuietLostConnections()
+logging.getLogger("tornado.application").addFilter(_QUIET)
 
 
 def _reset(gb: Gradebook) -> None:
@@ -95,8 +132,7 @@ def retrying(
                 raise
             _reset(gb)
             waited = time.monotonic() - started
-            first_line = str(getattr(error, "orig", None) or error).strip().splitlines()
-            detail = first_line[0] if first_line else type(error).__name__
+            detail = _cause(error)
             if waited >= limit:
                 raise GradebookUnavailable(
                     f"the gradebook database {shown_url(db_url)} did not answer for {waited:.0f} s "
