@@ -9,7 +9,7 @@ JUPYTER := $(VENV)/bin/jupyter
 # What a student needs (make lab) and, on top, what the tests and the book need.
 STAMP := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.installed-dev-stamp
-DEV_EXTRAS ?= test,book
+DEV_EXTRAS ?= test,book,cluster
 PORT ?= 8888
 HUB_PORT ?= 8000
 HUB_PROXY := deploy/node_modules/.bin/configurable-http-proxy
@@ -45,11 +45,12 @@ lab: install ## open the course in JupyterLab (prints the URL when there is no d
 	$(PY) -m calcml.lab --port=$(PORT) \
 		$(if $(DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
-system-deps: ## Debian packages the tests use: chromium (browser suite), bubblewrap (sandbox), npm (MathJax for the book)
+system-deps: ## Debian packages the tests use: chromium (browser suite), bubblewrap (sandbox), npm (MathJax for the book), postgresql (cluster tests)
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else echo "Please install the Debian packages:$$missing (sudo apt-get install$$missing)"; exit 1; fi
