@@ -9,7 +9,7 @@ JUPYTER := $(VENV)/bin/jupyter
 # What a student needs (make lab) and, on top, what the tests and the book need.
 STAMP := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.installed-dev-stamp
-DEV_EXTRAS ?= test,book
+DEV_EXTRAS ?= test,book,cluster
 PORT ?= 8888
 HUB_PORT ?= 8000
 HUB_PROXY := deploy/node_modules/.bin/configurable-http-proxy
@@ -48,11 +48,12 @@ lab: install ## open the course in JupyterLab (prints the URL when there is no d
 	$(PY) -m calcml.lab --port=$(PORT) \
 		$(if $(DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
-system-deps: ## Debian packages the tests use: chromium (browser suite), bubblewrap (sandbox), npm (MathJax for the book)
+system-deps: ## Debian packages the tests use: chromium (browser suite), bubblewrap (sandbox), npm (MathJax for the book), postgresql (cluster tests)
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else echo "Please install the Debian packages:$$missing (sudo apt-get install$$missing)"; exit 1; fi
@@ -73,8 +74,17 @@ $(AXE):
 
 a11y-deps: $(AXE) ## axe-core for the accessibility tests (npm, into tests/node_modules)
 
+# Two pytest workers share the cores while one waits on a kernel, a browser or a server; each
+# test file stays on one worker (--dist loadfile), so its module fixtures (a graded cohort, a
+# scratch course, the built website) are made once. The class-hub tests time a real JupyterHub
+# under a browser's clock, so they run afterwards, alone. Both parts always run; either failing
+# fails the target.
+TEST_WORKERS ?= 2
 test: install-dev system-deps hub-deps a11y-deps ## install what the tests need and run the whole suite
-	$(PY) -m pytest
+	status=0; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not hub" || status=$$?; \
+	$(PY) -m pytest -m hub || status=$$?; \
+	exit $$status
 
 test-fast: install-dev ## the suite without the browser, book, nbgrader-pipeline and class-hub tests
 	$(PY) -m pytest -m "not browser and not book and not nbgrader and not hub"

@@ -43,6 +43,21 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force", action="store_true", help="regrade submissions that are already graded"
     )
+    cluster = parser.add_mutually_exclusive_group()
+    cluster.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="grade on the workers of this Dask scheduler (e.g. tcp://grader1:8786); the "
+        "gradebook, autograded/ and the reports are still written here only",
+    )
+    cluster.add_argument(
+        "--dask-local",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="grade on a Dask cluster of N worker processes started on this machine",
+    )
     parser.add_argument(
         "--student",
         action="append",
@@ -87,6 +102,7 @@ def run_grade(args: argparse.Namespace) -> int:
         exit_status,
         grade_assignment,
     )
+    from autograder.gradebook import CourseError
 
     # Ctrl-C (or SIGTERM) stops a run cleanly even when started with SIGINT ignored
     # (a background job): what was saved stays saved, the next run resumes.
@@ -102,15 +118,27 @@ def run_grade(args: argparse.Namespace) -> int:
         notebook_timeout=args.notebook_timeout or DEFAULT_NOTEBOOK_TIMEOUT,
         verify=not args.no_verify,
     )
-    results = grade_assignment(
-        Path(args.course_dir),
-        args.assignment,
-        workers=args.workers,
-        force=args.force,
-        students=args.students,
-        progress=not args.no_progress,
-        options=options,
-    )
+    backend = None
+    if args.scheduler is not None or args.dask_local is not None:
+        if args.workers is not None:
+            raise CourseError("--workers is for the local pool: a Dask cluster has its own workers")
+        from autograder.cluster import DaskBackend
+
+        backend = DaskBackend(address=args.scheduler, local=args.dask_local)
+    try:
+        results = grade_assignment(
+            Path(args.course_dir),
+            args.assignment,
+            workers=args.workers,
+            force=args.force,
+            students=args.students,
+            progress=not args.no_progress,
+            options=options,
+            backend=backend,
+        )
+    finally:
+        if backend is not None:
+            backend.close()
     if args.students and len(results) < len(set(args.students)):
         return 1
     return exit_status(results)

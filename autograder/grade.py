@@ -544,6 +544,26 @@ class Progress:
         self.stream.flush()
 
 
+def save_outcome(gb, course, task, outcome: dict, isolation: str) -> dict:
+    """Record one graded (or failed) submission in the gradebook; the result for the results JSON.
+
+    The one place a grading outcome becomes gradebook rows, whether it was graded here or on a
+    Dask worker."""
+    if outcome["notebooks"]:
+        saved = _finish_result(gb, course, task, outcome, isolation)
+    else:
+        saved = res.error_result(
+            task.student,
+            task.assignment,
+            outcome["status"],
+            outcome["error"],
+            isolation=isolation,
+            submission_digest=task.digest,
+        )
+    gb.db.remove()
+    return saved
+
+
 def _finish_result(
     gb: Gradebook, course: Course, task: Task, outcome: dict, isolation: str
 ) -> dict:
@@ -606,8 +626,12 @@ def grade_assignment(
     progress: bool = True,
     options: GradeOptions | None = None,
     stream: TextIO | None = None,
+    backend=None,
 ) -> list[dict]:
     """Grade every submission of ``assignment``; returns one result dict per student.
+
+    ``backend`` (an :class:`autograder.cluster.DaskBackend`) grades on a Dask cluster instead of
+    the local pool; the caller closes it.
 
     Raises :class:`~autograder.gradebook.CourseError` when the course or assignment is unusable.
     """
@@ -638,6 +662,8 @@ def grade_assignment(
         if not source_nb.is_file():
             raise CourseError(f"{source_nb}: the instructor's source notebook is missing")
         sources[name] = str(source_nb)
+    if backend is not None:
+        backend.start(stream)  # an unreachable scheduler stops the run before anything is written
 
     submissions = find_submissions(
         course.root,
@@ -655,9 +681,9 @@ def grade_assignment(
                 + "\n"
             )
 
-    isolation = isolation_method()
+    isolation = isolation_method() if backend is None else backend.isolation
     stream.write(f"isolation: {isolation}\n")
-    if isolation == RLIMITS:
+    if isolation == RLIMITS and backend is None:
         # Said once here rather than by every worker.
         from autograder.kernel import KERNEL_LAUNCHER
 
@@ -698,15 +724,21 @@ def grade_assignment(
         stream.write(f"skipping {skipped} submission(s) already graded (use --force to regrade)\n")
 
     if to_grade:
-        workers = max(1, min(workers or _default_workers(), len(to_grade)))
-        stream.write(
-            f"grading {len(to_grade)} submission(s) of {assignment} with {workers} worker(s)\n"
-        )
+        if backend is None:
+            workers = max(1, min(workers or _default_workers(), len(to_grade)))
+            where = f"{workers} worker(s)"
+        else:
+            workers, where = backend.workers, backend.describe()
+        stream.write(f"grading {len(to_grade)} submission(s) of {assignment} with {where}\n")
         stream.flush()
         # A kernel started ahead of time only pays off when a worker grades several submissions.
         options = replace(options, prestart=options.prestart and len(to_grade) > workers)
         bar = Progress(len(to_grade), stream, progress)
-        for result in _run_pool(course, to_grade, sources, workers, options, isolation, bar):
+        if backend is None:
+            run = _run_pool(course, to_grade, sources, workers, options, isolation, bar)
+        else:
+            run = backend.run(course, to_grade, sources, options, bar)
+        for result in run:
             results[result["student"]] = result
             if result["status"] != "graded":
                 stream.write(f"error: {terminal_safe(result['error'])}\n")
@@ -804,18 +836,7 @@ def _dispatch(pool, gb, lock, course, to_grade, sources, workers, isolation, bar
                     "elapsed_seconds": 0.0,
                 }
             with lock:
-                if outcome["notebooks"]:
-                    result = _finish_result(gb, course, task, outcome, isolation)
-                else:
-                    result = res.error_result(
-                        task.student,
-                        task.assignment,
-                        outcome["status"],
-                        outcome["error"],
-                        isolation=isolation,
-                        submission_digest=task.digest,
-                    )
-                gb.db.remove()
+                result = save_outcome(gb, course, task, outcome, isolation)
             res.write_result(course.root, result)
             bar.advance(result)
             yield result

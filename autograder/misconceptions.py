@@ -58,7 +58,7 @@ _NUMERIC = "Numerical derivatives"
 _TANGENT = "The tangent line: the best straight-line model"
 _RULES = "Rules that save you the limit"
 _SECOND = "The speedometer: first and second derivatives"
-_EXERCISES = "How the exercises work"
+_EXERCISES = "How the problem sets work"
 _CRIT = "Critical points"
 _CONCAVE = "Second derivative and concavity"
 _TEST2 = "The second-derivative test, and when it says nothing"
@@ -73,7 +73,7 @@ _LAYER = "The weight gradient of a linear layer is Xᵀδ"
 _BYHAND = "Backpropagation through a two-layer network, by hand"
 _ADJOINTS = "Reverse mode: adjoints flow backwards"
 _GCHECK = "Gradient checking"
-_TRAIN = "The ML thread: training a tiny network"
+_TRAIN = "Beyond a line: training a tiny network"
 
 _ROWS = [
     # Any assignment: the shape of an answer.

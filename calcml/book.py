@@ -103,6 +103,12 @@ def sweep_values(control) -> list[tuple[str, object]] | None:
         else:
             values = sorted({float(np.round(v, 10)) for v in raw} | {float(control.value)})
         return [(f"{description} {_format_value(v)}".strip(), v) for v in values]
+    if isinstance(control, widgets.SelectionSlider) and len(control.options) > MAX_FRAMES:
+        # A long ordered scale (learning rates, step counts): evenly spread picks and the current one.
+        labels = list(control._options_labels)
+        picks = np.linspace(0, len(labels) - 1, MAX_FRAMES - 1).round().astype(int)
+        indices = sorted({int(i) for i in picks} | {int(control.index)})
+        return [(f"{description} {labels[i]}".strip(), ("index", i)) for i in indices]
     if isinstance(control, widgets.widgets.widget_selection._Selection):
         labels = list(control._options_labels)[:MAX_FRAMES]
         return [(f"{description} {label}".strip(), ("index", i)) for i, label in enumerate(labels)]
@@ -166,6 +172,9 @@ def frame_sweeps(app) -> list[Sweep]:
     sliders = [c for c in controls if hasattr(c, "min") and hasattr(c, "max")]
     others = [c for c in controls if c not in sliders]
     ordered = sliders[:2] + others + sliders[2:]
+    # An app may name the controls that tell its story best (``sweep_first``): those go first.
+    first = [c for c in getattr(app, "sweep_first", ()) if c in controls]
+    ordered = first + [c for c in ordered if c not in first]
     sweeps = []
     for control in ordered:
         if len(sweeps) == MAX_SWEEPS:

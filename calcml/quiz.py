@@ -16,12 +16,17 @@ import ipywidgets as widgets
 
 @dataclass(frozen=True)
 class Question:
-    """One multiple-choice question; ``answer`` is the index of the correct option."""
+    """One multiple-choice question; ``answer`` is the index of the correct option.
+
+    ``why_not`` holds, for each option, what to tell a learner who chose it when it is wrong
+    (empty for the right option): feedback about *that* mistake, before the explanation.
+    """
 
     prompt: str
     options: tuple[str, ...]
     answer: int
     explanation: str
+    why_not: tuple[str, ...] = ()
 
     def __post_init__(self):
         if len(self.options) < 2:
@@ -30,25 +35,53 @@ class Question:
             raise ValueError(
                 f"question {self.prompt!r}: answer index {self.answer} is out of range"
             )
+        if self.why_not and len(self.why_not) != len(self.options):
+            raise ValueError(
+                f"question {self.prompt!r}: why_not needs one entry per option "
+                f"({len(self.options)}), got {len(self.why_not)}"
+            )
+        if self.why_not and any(
+            not text.strip() for i, text in enumerate(self.why_not) if i != self.answer
+        ):
+            raise ValueError(f"question {self.prompt!r}: every wrong option needs its feedback")
+
+    def feedback_for(self, option: int) -> str:
+        """The sentence said to a learner who chose ``option`` (empty when it is right)."""
+        if option == self.answer or not self.why_not:
+            return ""
+        return self.why_not[option]
 
 
-def multiple_choice(prompt: str, options: Sequence[str], answer: int, explanation: str) -> Question:
-    return Question(prompt, tuple(options), answer, explanation)
+def multiple_choice(
+    prompt: str,
+    options: Sequence[str],
+    answer: int,
+    explanation: str,
+    why_not: Sequence[str] = (),
+) -> Question:
+    """``why_not[i]``: what to say to someone who picked wrong option ``i`` ("" at the answer)."""
+    return Question(prompt, tuple(options), answer, explanation, tuple(why_not))
 
 
-def true_false(prompt: str, answer: bool, explanation: str) -> Question:
-    return Question(prompt, ("True", "False"), 0 if answer else 1, explanation)
+def true_false(prompt: str, answer: bool, explanation: str, why_not: str = "") -> Question:
+    """``why_not``: what to say to someone who picked the wrong one of True/False."""
+    feedback = ("", why_not) if answer else (why_not, "")
+    return Question(
+        prompt, ("True", "False"), 0 if answer else 1, explanation, feedback if why_not else ()
+    )
 
 
 class Quiz(widgets.VBox):
     """A list of questions; clicking an option reveals whether it is right and why."""
 
-    def __init__(self, questions: Sequence[Question], title: str = "Check your understanding"):
+    def __init__(self, questions: Sequence[Question], title: str = ""):
+        """``title``: a heading inside the widget; chapters put theirs in markdown instead
+        ("## Check your understanding"), so it shows in the table of contents."""
         self.questions = list(questions)
         self.chosen: list[int | None] = [None] * len(self.questions)
         self.feedback: list[widgets.HTMLMath] = []
         self.option_buttons: list[list[widgets.Button]] = []
-        boxes = [widgets.HTML(f"<h4>{html.escape(title)}</h4>")]
+        boxes = [widgets.HTML(f"<h4>{html.escape(title)}</h4>")] if title else []
         for q_index, question in enumerate(self.questions):
             prompt = widgets.HTMLMath(f"<b>{q_index + 1}.</b> {question.prompt}")
             buttons = []
@@ -91,9 +124,11 @@ class Quiz(widgets.VBox):
             if correct
             else f"✘ Not quite: the answer is “{html.escape(q.options[q.answer])}”."
         )
+        specific = q.feedback_for(option)
+        specific = f" {specific}" if specific else ""
         self.feedback[
             question
-        ].value = f'<div role="status" aria-live="polite"><b>{verdict}</b> {q.explanation}</div>'
+        ].value = f'<div role="status" aria-live="polite"><b>{verdict}</b>{specific} {q.explanation}</div>'
         return correct
 
     @property

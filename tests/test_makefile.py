@@ -1,7 +1,7 @@
 """What `make` would run (``make -n``, nothing executed): a student's set-up stays lean.
 
 `make lab` and `make install` install the course and what it needs to run; only the targets for
-developers (`make test`, `lint`, `book`, ...) add the test, lint and book extras. pyproject.toml's
+developers (`make test`, `lint`, `book`, ...) add the test, lint, book and cluster extras. pyproject.toml's
 licence is the SPDX string setuptools >= 77 wants, so installing prints no deprecation box.
 """
 
@@ -42,7 +42,7 @@ def test_student_targets_install_no_test_or_book_extras(target, tmp_path):
 
 @pytest.mark.parametrize("target", ["test", "test-fast", "lint", "book"])
 def test_developer_targets_add_the_extras(target, tmp_path):
-    assert "-e '.[test,book]'" in dry_run(target, tmp_path / "fresh-venv")
+    assert "-e '.[test,book,cluster]'" in dry_run(target, tmp_path / "fresh-venv")
 
 
 def test_licence_is_an_spdx_expression_for_modern_setuptools():

@@ -64,6 +64,7 @@ def critical_point_gallery(cases: Sequence[tuple[str, Surface]], extent: float =
         ax.plot(0, 0, "o", color=COLORS["point"], ms=5)
         ax.set_aspect("equal")
         label_axes(ax, title, "x", "y")
+        ax.title.set_fontsize(10)
         ax.grid(False)
     return fig
 
@@ -82,14 +83,15 @@ def taylor_models_figure(
     pad = 0.3 * (hi - lo + 1e-9)
     ax.set_ylim(lo - pad, hi + pad)
     ax.legend(loc="best", fontsize=8)
-    label_axes(ax, title, "t (distance along d)", "value")
+    label_axes(ax, title, "t (distance along d)", "g(p + t·d)")
     return fig
 
 
 def newton_vs_descent_figure(
-    f: Surface, paths: Mapping[str, np.ndarray], xlim, ylim, title: str
+    f: Surface, paths: Mapping[str, np.ndarray], xlim, ylim, title: str, minimum=None
 ) -> Figure:
-    """Contour plot with the paths of gradient descent and Newton's method."""
+    """Contour plot with the paths of gradient descent and Newton's method (darker = lower f);
+    ``minimum`` (a point) is starred."""
     fig = new_figure(5.0, 4.0)
     ax = fig.axes[0]
     gx, gy = np.meshgrid(np.linspace(*xlim, 200), np.linspace(*ylim, 200))
@@ -105,9 +107,12 @@ def newton_vs_descent_figure(
         paths.items(), PATH_COLORS[: len(paths)], markers[: len(paths)], strict=True
     ):
         path = np.asarray(path)
-        ax.plot(path[:, 0], path[:, 1], "-", marker=marker, color=color, ms=4, lw=1.8, label=label)
+        ms = 4 if len(path) < 10 else 2.5
+        ax.plot(path[:, 0], path[:, 1], "-", marker=marker, color=color, ms=ms, lw=1.6, label=label)
     first = np.asarray(next(iter(paths.values())))[0]
     ax.plot(*first, "o", color=COLORS["point"], ms=7, label="start")
+    if minimum is not None:
+        ax.plot(*minimum, "*", color=COLORS["second"], mec=COLORS["point"], ms=15, label="minimum")
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.legend(loc="upper right", fontsize=8, framealpha=0.85)
@@ -144,4 +149,71 @@ def hessian_cost_figure(n_params: np.ndarray, marks: Mapping[str, float]) -> Fig
     label_axes(
         ax, "Why deep learning stays first order", "number of weights n", "bytes or operations"
     )
+    return fig
+
+
+def curvature_along_figure(H: np.ndarray) -> Figure:
+    """Left: level sets of ½xᵀHx with its eigenvectors. Right: the curvature dᵀHd of the
+    direction d = (cos φ, sin φ) against φ, swinging between the two eigenvalues."""
+    H = np.asarray(H, dtype=float)
+    lam, vecs = np.linalg.eigh(H)
+    fig = new_figure(8.6, 3.6, ncols=2, width_ratios=[1, 1.3])
+    ax_map, ax_curve = fig.axes
+    s = np.linspace(-1.6, 1.6, 161)
+    gx, gy = np.meshgrid(s, s)
+    z = 0.5 * (H[0, 0] * gx * gx + 2 * H[0, 1] * gx * gy + H[1, 1] * gy * gy)
+    ax_map.contour(gx, gy, z, levels=8, colors="#335577", linewidths=0.8)
+    styles = [(COLORS["second"], "-"), (COLORS["tangent"], "--")]
+    for i, (color, style) in enumerate(styles):
+        v = vecs[:, i] * 1.4
+        ax_map.annotate("", v, (0, 0), arrowprops=dict(arrowstyle="->", color=color, lw=2))
+        ax_map.plot([], [], style, color=color, lw=2, label=f"eigenvector, λ = {lam[i]:g}")
+    ax_map.set_aspect("equal")
+    ax_map.legend(fontsize=7, loc="lower left")
+    label_axes(ax_map, "Level sets of ½ xᵀHx", "x₁", "x₂")
+    phi = np.linspace(0, 180, 361)
+    d = np.stack([np.cos(np.radians(phi)), np.sin(np.radians(phi))])
+    curvature = np.einsum("in,ij,jn->n", d, H, d)
+    ax_curve.plot(phi, curvature, color=COLORS["curve"], lw=2, label="dᵀHd")
+    for i, (color, style) in enumerate(styles):
+        angle = float(np.degrees(np.arctan2(vecs[1, i], vecs[0, i]))) % 180
+        ax_curve.axhline(lam[i], color=color, ls=style, lw=1.2)
+        ax_curve.plot([angle], [lam[i]], "o", color=color, ms=7)
+        ax_curve.annotate(
+            f"λ = {lam[i]:g} at φ = {angle:.0f}°",
+            (angle, lam[i]),
+            textcoords="offset points",
+            xytext=(-8 if angle > 90 else 8, 6 if i else -14),
+            ha="right" if angle > 90 else "left",
+            fontsize=8,
+        )
+    ax_curve.set_xlim(0, 180)
+    ax_curve.set_ylim(lam[0] - 0.6, lam[1] + 0.6)
+    label_axes(ax_curve, "Curvature along d = (cos φ, sin φ)", "direction φ (degrees)", "dᵀHd")
+    return fig
+
+
+def newton_overshoot_figure(values: Mapping[str, Sequence[float]], pd_rises=()) -> Figure:
+    """f at each iterate for several step rules, on a log scale; ``pd_rises`` are (label, k)
+    pairs of steps where f rose although the Hessian was positive definite."""
+    fig = new_figure(6.4, 3.6)
+    ax = fig.axes[0]
+    colors = [COLORS["secant"], COLORS["curve"], COLORS["accent"], COLORS["tangent"]]
+    markers = ["s", "^", "D", "o"]
+    for (label, ys), color, marker in zip(values.items(), colors, markers, strict=False):
+        ys = np.maximum(np.asarray(ys, dtype=float), 1e-30)
+        ax.semilogy(np.arange(len(ys)), ys, "-", marker=marker, ms=4, color=color, label=label)
+    for label, k in pd_rises:
+        y = float(values[label][k])
+        ax.plot([k], [y], "o", ms=13, mfc="none", mec=COLORS["point"], mew=1.5)
+        ax.annotate(
+            f"f rose to {y:.0f}\nwith H positive definite",
+            (k, y),
+            textcoords="offset points",
+            xytext=(12, -6),
+            fontsize=8,
+        )
+    ax.set_ylim(1e-16, 1e5)
+    ax.legend(fontsize=8, loc="lower left")
+    label_axes(ax, "Rosenbrock from (−1.2, 1): f at each iterate", "step k", "f(xₖ), log scale")
     return fig

@@ -105,6 +105,12 @@ def analyse_polynomial(expr, x: sp.Symbol = X) -> Analysis:
     return Analysis(expr, d1, d2, tuple(points), tuple(inflections))
 
 
+def _num(value: float, digits: int = 4) -> str:
+    """A number for a readout, without a negative zero or floating-point dust."""
+    value = round(float(value), 10)
+    return f"{value + 0.0:.{digits}g}"
+
+
 def describe_point(p: CriticalPoint) -> str:
     if p.second_test == "inconclusive":
         test = "f″ = 0 → the second-derivative test is inconclusive"
@@ -113,9 +119,9 @@ def describe_point(p: CriticalPoint) -> str:
         else:
             direction = "− to +" if p.nature == "local minimum" else "+ to −"
             verdict = f"f′ changes sign {direction}, so it is a {p.nature}"
-        return f"x = {p.x:.4g}: f = {p.value:.4g}; {test}; {verdict}"
+        return f"x = {_num(p.x)}: f = {_num(p.value)}; {test}; {verdict}"
     sign = ">" if p.second > 0 else "<"
-    return f"x = {p.x:.4g}: f = {p.value:.4g}; f″ = {p.second:.4g} {sign} 0 → {p.second_test}"
+    return f"x = {_num(p.x)}: f = {_num(p.value)}; f″ = {_num(p.second)} {sign} 0 → {p.second_test}"
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,10 @@ class Preset:
     label: str
     expr: sp.Expr
     xlim: tuple[float, float]
+
+    @property
+    def is_polynomial(self) -> bool:
+        return bool(self.expr.is_polynomial(X))
 
 
 PRESETS: dict[str, Preset] = {
@@ -132,9 +142,7 @@ PRESETS: dict[str, Preset] = {
     "x⁴": Preset("x⁴", X**4, (-1.4, 1.4)),
     "−x⁴": Preset("−x⁴", -(X**4), (-1.4, 1.4)),
     "x³ − 3x": Preset("x³ − 3x", X**3 - 3 * X, (-2.4, 2.4)),
-    "x⁴ − 2x² + x/2": Preset(
-        "x⁴ − 2x² + x/2 (tilted double well)", X**4 - 2 * X**2 + X / 2, (-1.8, 1.7)
-    ),
+    "x⁴ − 3x² + x": Preset("x⁴ − 3x² + x (tilted double well)", X**4 - 3 * X**2 + X, (-2.0, 2.0)),
 }
 
 
@@ -153,15 +161,16 @@ class CriticalPointExplorer(FigureApp):
             for name, expr in functions.items():
                 try:
                     parsed = sp.sympify(expr).subs(sp.Symbol("x"), X)
-                except (sp.SympifyError, TypeError) as err:
+                except (sp.SympifyError, TypeError, AttributeError) as err:
                     raise ValueError(
-                        f"critical_point_explorer: cannot read function {name!r}: {err}"
+                        f"critical_point_explorer: cannot read function {name!r} = {expr!r}: {err}"
                     ) from err
-                if not parsed.is_polynomial(X) or parsed.free_symbols - {X}:
+                if not isinstance(parsed, sp.Expr) or parsed.free_symbols - {X}:
                     raise ValueError(
-                        f"critical_point_explorer: function {name!r} = {expr!r} must be a polynomial in x"
+                        f"critical_point_explorer: function {name!r} = {expr!r} must be a "
+                        "formula in x alone"
                     )
-                self.presets[name] = Preset(name, parsed, (-2.0, 2.0))
+                self.presets[name] = Preset(f"{name}: {_pretty(parsed)}", parsed, (-2.0, 2.0))
         if function not in self.presets:
             raise ValueError(
                 f"critical_point_explorer: unknown function {function!r}; choose one of {list(self.presets)}"
@@ -213,7 +222,6 @@ class CriticalPointExplorer(FigureApp):
         (self.zero2_marker,) = self.axes[2].plot(
             [], [], "D", ms=6, mfc="white", mec=COLORS["point"]
         )
-        self.axes[0].legend(loc="best", fontsize=7, ncols=2)
         for ax, name in zip(self.axes, names, strict=True):
             ax.set_ylabel(name)
             ax.grid(True, alpha=0.3)
@@ -224,7 +232,9 @@ class CriticalPointExplorer(FigureApp):
             ax.plot([], [], "o", ms=8, color=COLORS["second"], mec=COLORS["point"])[0]
             for ax in self.axes
         ]
-        (self.tangent,) = self.axes[0].plot([], [], color=COLORS["second"], lw=1.8)
+        (self.tangent,) = self.axes[0].plot(
+            [], [], color=COLORS["second"], lw=1.8, label="tangent at the cursor"
+        )
 
         super().__init__(
             fig,
@@ -264,11 +274,14 @@ class CriticalPointExplorer(FigureApp):
     # -- drawing ---------------------------------------------------------------------------
     def _draw_static(self) -> None:
         preset = self.preset
-        self.analysis = analyse_polynomial(preset.expr, X)
-        a = self.analysis
-        self._f = sp.lambdify(X, a.expr, "numpy")
-        self._d1 = sp.lambdify(X, a.derivative, "numpy")
-        self._d2 = sp.lambdify(X, a.second_derivative, "numpy")
+        if preset.is_polynomial:
+            self.analysis = analyse_polynomial(preset.expr, X)
+            a = self.analysis
+            exprs = (a.expr, a.derivative, a.second_derivative)
+        else:
+            self.analysis = None
+            exprs = (preset.expr, sp.diff(preset.expr, X), sp.diff(preset.expr, X, 2))
+        self._f, self._d1, self._d2 = (_numeric(e) for e in exprs)
         lo, hi = preset.xlim
         xs = np.linspace(lo, hi, 400)
         for fill in self._fills:
@@ -277,10 +290,15 @@ class CriticalPointExplorer(FigureApp):
         for ax, curve, func in zip(
             self.axes, self.curves, (self._f, self._d1, self._d2), strict=True
         ):
-            ys = np.broadcast_to(np.asarray(func(xs), dtype=float), xs.shape)
+            ys = func(xs)
             curve.set_data(xs, ys)
-            pad = 0.1 * max(float(np.ptp(ys)), 1.0)
-            ax.set_ylim(float(np.min(ys)) - pad, float(np.max(ys)) + pad)
+            finite = ys[np.isfinite(ys)]
+            low, high = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
+            if ax is not self.axes[0]:  # keep the zero line, the point of these panels, in view
+                low, high = min(low, 0.0), max(high, 0.0)
+            pad = 0.1 * max(high - low, 1.0)
+            ax.set_ylim(low - pad, high + pad)
+            ys = np.where(np.isfinite(ys), ys, 0.0)
             if ax is not self.axes[0]:
                 self._fills.append(
                     ax.fill_between(
@@ -298,6 +316,14 @@ class CriticalPointExplorer(FigureApp):
         def mark(marker, points):
             marker.set_data([p.x for p in points], [p.value for p in points])
 
+        if self.analysis is None:
+            for marker in (self.min_marker, self.max_marker, self.flat_marker, self.infl_marker):
+                marker.set_data([], [])
+            self.zero1_marker.set_data([], [])
+            self.zero2_marker.set_data([], [])
+            self._update_legend()
+            return
+        a = self.analysis
         crit = a.critical_points
         mark(self.min_marker, [p for p in crit if p.nature == "local minimum"])
         mark(self.max_marker, [p for p in crit if p.nature == "local maximum"])
@@ -306,10 +332,25 @@ class CriticalPointExplorer(FigureApp):
         self.infl_marker.set_data(infl, [float(self._f(v)) for v in infl])
         self.zero1_marker.set_data([p.x for p in crit], [0.0] * len(crit))
         self.zero2_marker.set_data(infl, [0.0] * len(infl))
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        """List only the kinds of point this function has (and the cursor's tangent)."""
+        shown = [
+            m
+            for m in (self.min_marker, self.max_marker, self.flat_marker, self.infl_marker)
+            if len(m.get_xdata())
+        ]
+        self.axes[0].legend(handles=[*shown, self.tangent], loc="best", fontsize=7, ncols=2)
+
+    def cursor_x(self) -> float:
+        """The cursor on the slider's grid: arrow-key steps add up floating-point dust."""
+        step = float(self.cursor.step)
+        return round(round(float(self.cursor.value) / step) * step, 10) + 0.0
 
     def cursor_values(self) -> tuple[float, float, float, float]:
-        x0 = float(self.cursor.value)
-        return x0, float(self._f(x0)), float(self._d1(x0)), float(self._d2(x0))
+        x0 = self.cursor_x()
+        return x0, *(float(g(np.array([x0]))[0]) for g in (self._f, self._d1, self._d2))
 
     def update_figure(self) -> bool:
         full = self.chooser.value != self._static_key
@@ -317,6 +358,9 @@ class CriticalPointExplorer(FigureApp):
             self._draw_static()
             self._static_key = self.chooser.value
         x0, f0, d1, d2 = self.cursor_values()
+        d1 = d1 if np.isfinite(d1) else 0.0
+        f0 = f0 if np.isfinite(f0) else 0.0
+        d2 = d2 if np.isfinite(d2) else 0.0
         for line in self.cursor_lines:
             line.set_xdata([x0, x0])
         for dot, y in zip(self.cursor_dots, (f0, d1, d2), strict=True):
@@ -327,9 +371,12 @@ class CriticalPointExplorer(FigureApp):
         return full
 
     def readout(self) -> str:
+        if self.analysis is None:
+            return self._readout_not_polynomial()
         a = self.analysis
         lines = [
-            f"f(x) = {self.preset.label};  f′(x) = {_pretty(a.derivative)};  f″(x) = {_pretty(a.second_derivative)}"
+            f"f(x) = {self.preset.label};  f′(x) = {_pretty(a.derivative)};  "
+            f"f″(x) = {_pretty(a.second_derivative)}"
         ]
         if a.critical_points:
             lines.append("Critical points (f′ = 0):")
@@ -342,16 +389,39 @@ class CriticalPointExplorer(FigureApp):
         if a.inflection_points:
             lines.append(
                 "Inflection points (f″ changes sign): "
-                + ", ".join(f"x = {v:.4g}" for v in a.inflection_points)
+                + ", ".join(f"x = {_num(v)}" for v in a.inflection_points)
             )
         else:
             lines.append("No inflection points: f″ never changes sign.")
         x0, f0, d1, d2 = self.cursor_values()
         lines.append(
-            f"Cursor x = {x0:.2f}: f = {f0:.4g}, f′ = {d1:.4g} "
+            f"Cursor x = {x0:.2f}: f = {_num(f0)}, f′ = {_num(d1)} "
             f"{_sign_word(d1, 'increasing', 'decreasing', 'flat')}, "
-            f"f″ = {d2:.4g} {_sign_word(d2, 'concave up', 'concave down', 'no bending')}"
+            f"f″ = {_num(d2)} {_sign_word(d2, 'concave up', 'concave down', 'no bending')}"
         )
+        return "\n".join(lines)
+
+    def _readout_not_polynomial(self) -> str:
+        x0 = self.cursor_x()
+        h = 1e-5
+        f = self._f
+        left, mid, right = (float(v) for v in f(np.array([x0 - h, x0, x0 + h])))
+        lines = [
+            f"f(x) = {self.preset.label}",
+            "Cannot analyse this function: the explorer finds and classifies critical points of "
+            "polynomials only, and this is not one. The panels show what can be drawn: f, and "
+            "sympy's f′ and f″ where they evaluate to real numbers (gaps where they do not).",
+        ]
+        if not np.isfinite(mid):
+            lines.append(f"Cursor x = {x0:.2f}: f is not a real number here.")
+            return "\n".join(lines)
+        slopes = ""
+        if np.isfinite(left) and np.isfinite(right):
+            slopes = (
+                f"; slope of the secant to the left {_num((mid - left) / h)}, "
+                f"to the right {_num((right - mid) / h)} (h = {h:g})"
+            )
+        lines.append(f"Cursor x = {x0:.2f}: f = {_num(mid)}{slopes}.")
         return "\n".join(lines)
 
 
@@ -365,22 +435,45 @@ def global_extremum_note(a: Analysis) -> str:
         return "No global maximum or minimum on the whole line: f runs off to +∞ and −∞."
     kind = "local minimum" if lead > 0 else "local maximum"
     candidates = [p for p in a.critical_points if p.nature == kind]
-    best = (
-        min(candidates, key=lambda p: p.value)
-        if lead > 0
-        else max(candidates, key=lambda p: p.value)
-    )
+    best = min(p.value for p in candidates) if lead > 0 else max(p.value for p in candidates)
+    # ties such as x⁴ − 2x² at ±1: every minimiser is named, not only the first
+    tied = [p for p in candidates if _same_value(p, best)]
     word = "minimum" if lead > 0 else "maximum"
-    return f"Global {word} at x = {best.x:.4g} (f = {best.value:.4g}); there is no global {'maximum' if lead > 0 else 'minimum'}."
+    other = "maximum" if lead > 0 else "minimum"
+    where = " and ".join(f"x = {_num(p.x)}" for p in tied)
+    return f"Global {word} at {where} (f = {_num(best)}); there is no global {other}."
+
+
+def _same_value(p: CriticalPoint, best: float) -> bool:
+    return abs(p.value - best) <= 1e-9 * max(1.0, abs(best))
 
 
 def _pretty(expr: sp.Expr) -> str:
     return sp.sstr(sp.expand(expr)).replace("**", "^").replace("*", "·")
 
 
+def _numeric(expr: sp.Expr):
+    """expr as a function of a NumPy array that returns real floats, NaN where it is undefined."""
+    func = sp.lambdify(X, expr, "numpy")
+
+    def evaluate(xs):
+        xs = np.asarray(xs, dtype=float)
+        with np.errstate(all="ignore"):
+            try:
+                ys = np.asarray(func(xs))
+            except (TypeError, ValueError, ZeroDivisionError, NameError):
+                return np.full(xs.shape, np.nan)
+        if np.iscomplexobj(ys):
+            ys = np.where(np.abs(ys.imag) < 1e-12, ys.real, np.nan)
+        return np.broadcast_to(ys.astype(float), xs.shape).copy()
+
+    return evaluate
+
+
 def critical_point_explorer(
     function: str = "x³ − 3x", x: float = 0.5, functions: dict | None = None
 ):
     """Interactive f / f′ / f″ explorer; ``function`` names a preset (``PRESETS``); ``functions``
-    adds your own polynomials, e.g. ``{"my cubic": "x**3 - 6*x**2 + 9*x"}``."""
+    adds your own, e.g. ``{"my cubic": "x**3 - 6*x**2 + 9*x"}``. Polynomials are analysed
+    exactly; any other formula in x is drawn, with a message that it cannot be analysed."""
     return CriticalPointExplorer(function=function, x=x, functions=functions)

@@ -30,6 +30,9 @@ class MapPreset:
     F: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
     J: Callable[[float, float], np.ndarray]
     point: tuple[float, float]
+    #: does det J vanish somewhere on the closed square around p with half-width s?
+    singular_on_square: Callable[[tuple[float, float], float], bool] = lambda p, s: False
+    inputs: tuple[str, str] = ("x", "y")
 
 
 _A = np.array([[1.5, 0.5], [-0.4, 1.0]])
@@ -57,6 +60,8 @@ MAPS: dict[str, MapPreset] = {
         lambda r, t: (r * np.cos(t), r * np.sin(t)),
         lambda r, t: np.array([[math.cos(t), -r * math.sin(t)], [math.sin(t), r * math.cos(t)]]),
         (1.5, 0.6),
+        lambda p, s: abs(p[0]) <= s,  # det J = r vanishes on the line r = 0
+        ("r", "t"),
     ),
     "squaring": MapPreset(
         "squaring",
@@ -64,8 +69,15 @@ MAPS: dict[str, MapPreset] = {
         lambda x, y: (x * x - y * y, 2 * x * y),
         lambda x, y: np.array([[2 * x, -2 * y], [2 * y, 2 * x]]),
         (1.0, 0.5),
+        lambda p, s: abs(p[0]) <= s and abs(p[1]) <= s,  # det J = 4(x² + y²) vanishes at 0
     ),
 }
+
+
+def _num(value: float, digits: int = 3) -> str:
+    """A fixed-point number for the readout, without a negative zero."""
+    value = round(float(value), digits)
+    return f"{value + 0.0:.{digits}f}"
 
 
 def shoelace_area(xs: np.ndarray, ys: np.ndarray) -> float:
@@ -123,10 +135,15 @@ class JacobianGridView(FigureApp):
             options=list(MAPS), value=preset, description="map F", style=style
         )
         common = dict(min=-POINT_RANGE, max=POINT_RANGE, step=0.05, style=style)
-        self.x_slider = widgets.FloatSlider(description="point x", value=start[0], **common)
-        self.y_slider = widgets.FloatSlider(description="point y", value=start[1], **common)
+        names = MAPS[preset].inputs
+        self.x_slider = widgets.FloatSlider(
+            description=f"point {names[0]}", value=start[0], **common
+        )
+        self.y_slider = widgets.FloatSlider(
+            description=f"point {names[1]}", value=start[1], **common
+        )
         self.r_slider = log_slider(
-            "half-width r of the square", radius, -1.5, 0.0, step=0.1, readout_format=".3f"
+            "half-width s of the square", radius, -1.5, 0.0, step=0.1, readout_format=".3f"
         )
 
         fig = new_figure(9.6, 3.6, ncols=3)
@@ -135,7 +152,7 @@ class JacobianGridView(FigureApp):
         self.ax_in.plot(gx, gy, color=COLORS["muted"], lw=1)
         self.ax_in.set_xlim(-1.3, 1.3)
         self.ax_in.set_ylim(-1.3, 1.3)
-        label_axes(self.ax_in, "The square around p", "δ₁ / r", "δ₂ / r")
+        label_axes(self.ax_in, "The square around p", "δ₁ / s", "δ₂ / s")
         box = dict(boxstyle="round", fc="white", ec="0.6", alpha=0.9)
         self.point_text = self.ax_in.text(
             0.5,
@@ -165,12 +182,22 @@ class JacobianGridView(FigureApp):
             bbox=box,
         )
         label_axes(
-            self.ax_map, "Its image under F", "(F₁(p + δ) − F₁(p)) / r", "(F₂(p + δ) − F₂(p)) / r"
+            self.ax_map, "Its image under F", "(F₁(p + δ) − F₁(p)) / s", "(F₂(p + δ) − F₂(p)) / s"
         )
-        label_axes(self.ax_lin, "Its image under J(p)", "(J δ)₁ / r", "(J δ)₂ / r")
+        label_axes(self.ax_lin, "Its image under J(p)", "(J δ)₁ / s", "(J δ)₂ / s")
+        # the bottom edge of the square, drawn thick in every panel: its image shows whether F
+        # keeps or flips the orientation (det J > 0 or < 0)
+        edge = dict(color=COLORS["tangent"], lw=2.6, solid_capstyle="round")
+        self.ax_in.plot([-1, 1], [-1, -1], label="bottom edge (along e₁)", **edge)
+        self.ax_in.plot([-1], [-1], "o", color=COLORS["tangent"], ms=5)
+        (self.map_edge,) = self.ax_map.plot([], [], **edge)
+        (self.lin_edge,) = self.ax_lin.plot([], [], **edge)
+        (self.map_corner,) = self.ax_map.plot([], [], "o", color=COLORS["tangent"], ms=5)
+        (self.lin_corner,) = self.ax_lin.plot([], [], "o", color=COLORS["tangent"], ms=5)
+        self.ax_in.legend(loc="upper left", fontsize=7, framealpha=0.85)
         self.ax_lin.legend(loc="upper left", fontsize=7, framealpha=0.85)
         for ax in (self.ax_map, self.ax_lin):  # the square itself, for comparing areas
-            ax.plot([-1, 1, 1, -1, -1], [-1, -1, 1, 1, -1], ls=":", color=COLORS["muted"], lw=1.2)
+            ax.plot([-1, 1, 1, -1, -1], [-1, -1, 1, 1, -1], ls=":", color="#555555", lw=1.6)
         for ax in fig.axes:
             ax.plot([0], [0], "o", color=COLORS["point"], ms=4)
             ax.set_aspect("equal", adjustable="box")
@@ -187,11 +214,16 @@ class JacobianGridView(FigureApp):
                 self.map_grid,
                 self.ghost_grid,
                 self.lin_grid,
+                self.map_edge,
+                self.lin_edge,
+                self.map_corner,
+                self.lin_corner,
                 self.det_text,
             ],
             title="The Jacobian as the best local linear map",
             caption="A small square grid around the chosen point, its image under the map F, and its image "
-            "under the linear map given by the Jacobian at that point, all magnified by 1/r.",
+            "under the linear map given by the Jacobian at that point, all magnified by 1/s. The "
+            "square's bottom edge, starting at its lower-left corner, is drawn thick in all three.",
         )
         self._suspended = False
         self.map_picker.observe(self._on_map, names="value")
@@ -216,6 +248,8 @@ class JacobianGridView(FigureApp):
         self._suspended = True
         try:
             self.x_slider.value, self.y_slider.value = self.preset.point
+            self.x_slider.description = f"point {self.preset.inputs[0]}"
+            self.y_slider.description = f"point {self.preset.inputs[1]}"
         finally:
             self._suspended = False
         self.refresh()
@@ -241,37 +275,75 @@ class JacobianGridView(FigureApp):
         self.map_grid.set_data(ux, uy)
         self.ghost_grid.set_data(ux, uy)
         self.lin_grid.set_data(lx, ly)
+        along = np.linspace(-1.0, 1.0, POINTS_PER_LINE)
+        ex, ey = m.F(p[0] + r * along, np.full_like(along, p[1] - r))
+        self.map_edge.set_data((ex - fp[0]) / r, (ey - fp[1]) / r)
+        self.map_corner.set_data([(ex[0] - fp[0]) / r], [(ey[0] - fp[1]) / r])
+        lex = self.J[0, 0] * along - self.J[0, 1]
+        ley = self.J[1, 0] * along - self.J[1, 1]
+        self.lin_edge.set_data(lex, ley)
+        self.lin_corner.set_data(lex[:1], ley[:1])
         self.max_gap = r * float(np.nanmax(np.hypot(ux - lx, uy - ly)))  # in the map's own units
 
         bx, by = square_boundary(p, r)
         fx, fy = m.F(bx, by)
-        self.area_ratio = shoelace_area(fx, fy) / (2 * r) ** 2
-        self.point_text.set_text(f"p = ({p[0]:.2f}, {p[1]:.2f}), r = {r:.3f}")
-        self.det_text.set_text(f"det J = {self.det:.3f}, area ratio {self.area_ratio:.3f}")
+        self.area_ratio = shoelace_area(fx, fy) / (2 * r) ** 2  # signed: ∫det J ÷ area
+        self.folds = bool(m.singular_on_square(p, r))
+        self.point_text.set_text(f"p = ({_num(p[0], 2)}, {_num(p[1], 2)}), s = {r:.3f}")
+        ratio = "signed ratio" if self.folds else "area ratio"
+        shown = self.area_ratio if self.folds else abs(self.area_ratio)
+        self.det_text.set_text(f"det J = {_num(self.det)}, {ratio} {_num(shown)}")
         return full
 
     def readout(self) -> str:
         m, p, r = self.preset, self.point, float(self.r_slider.value)
         j = self.J
-        orientation = " and flips orientation (det < 0)" if self.det < 0 else ""
-        if self.max_gap < 1e-9:
-            gap = "F is linear, so it coincides with its Jacobian map: the two grids are the same."
-        else:
-            gap = (
-                f"Largest distance between the curved grid and the straight one: {self.max_gap:.2e} "
-                "(it shrinks like r², so in the magnified picture like r)."
+        a, b = m.inputs
+        lines = [
+            f"{m.name}: {m.formula}, at p = ({a}, {b}) = ({_num(p[0], 2)}, {_num(p[1], 2)}).",
+            f"J(p) = [[{_num(j[0, 0])}, {_num(j[0, 1])}], [{_num(j[1, 0])}, {_num(j[1, 1])}]], "
+            f"det J = {_num(self.det, 4)}.",
+        ]
+        if abs(self.det) < 1e-12:
+            lines.append(
+                "det J = 0 at p: the linear map squashes the square onto a line or a point, so F "
+                "is not locally invertible here (no neighbourhood of p is mapped one-to-one)."
+                + (
+                    " z ↦ z² doubles angles at 0: it covers the image of a small square around 0 twice."
+                    if m.name == "squaring"
+                    else ""
+                )
             )
-        return (
-            f"{m.name}: {m.formula}, at p = ({p[0]:.2f}, {p[1]:.2f}).\n"
-            f"J(p) = [[{j[0, 0]:.3f}, {j[0, 1]:.3f}], [{j[1, 0]:.3f}, {j[1, 1]:.3f}]], "
-            f"det J = {self.det:.4f}: near p, F scales areas by |det J| = {abs(self.det):.4f}{orientation}.\n"
-            f"Square of side 2r = {2 * r:.3f}: area of its image ÷ area of the square = {self.area_ratio:.4f}.\n"
-            + gap
-        )
+        else:
+            flip = " and flips orientation (det J < 0)" if self.det < 0 else ""
+            lines.append(f"Near p, F scales areas by |det J| = {_num(abs(self.det), 4)}{flip}.")
+        if self.folds:
+            lines.append(
+                f"Square of side 2s = {2 * r:.3f}: det J vanishes inside it, so F is not one-to-one "
+                "on it (it folds or wraps the square over itself) and its image's area is not "
+                f"∫|det J|. The signed ratio ∫det J ÷ area of the square = {_num(self.area_ratio, 4)}."
+            )
+        else:
+            flip = ", orientation flipped" if self.area_ratio < 0 else ""
+            lines.append(
+                f"Square of side 2s = {2 * r:.3f}: area of its image ÷ area of the square = "
+                f"{_num(abs(self.area_ratio), 4)}{flip}."
+            )
+        if self.max_gap < 1e-9:
+            lines.append(
+                "F is linear, so it coincides with its Jacobian map: the two grids are the same."
+            )
+        else:
+            lines.append(
+                f"Largest distance between the curved grid and the straight one: {self.max_gap:.2e} "
+                "(it shrinks like s², so in the magnified picture like s)."
+            )
+        return "\n".join(lines)
 
 
 def jacobian_grid_view(
     preset: str = "polar-like", point=None, radius: float = 0.3
 ) -> JacobianGridView:
-    """A grid around ``point`` deformed by the map ``preset`` next to the grid deformed by its Jacobian."""
+    """A grid around ``point`` deformed by the map ``preset`` next to the grid deformed by its
+    Jacobian; ``radius`` is the half-width s of the square."""
     return JacobianGridView(preset, point=point, radius=radius)

@@ -63,6 +63,27 @@ def _singular_detail(l1: float, l2: float, tol: float = 1e-9) -> str:
     )
 
 
+def _num(value: float, digits: int = 3) -> str:
+    """A number for the readout, without a negative zero."""
+    value = round(float(value), 10)
+    return f"{value + 0.0:.{digits}g}"
+
+
+def curvature_along(H: np.ndarray, angle_degrees: float) -> float:
+    """dᵀHd for the unit vector d at ``angle_degrees``: the second derivative of t ↦ ½(td)ᵀH(td)."""
+    t = math.radians(angle_degrees)
+    d = np.array([math.cos(t), math.sin(t)])
+    return float(d @ H @ d)
+
+
+LABELS = {
+    "minimum": "origin: minimum",
+    "maximum": "origin: maximum",
+    "saddle": "origin: saddle",
+    "inconclusive": "origin: test inconclusive",
+}
+
+
 def hessian_from_eigen(lambda1: float, lambda2: float, angle_degrees: float) -> np.ndarray:
     """The symmetric matrix with eigenvalues λ₁, λ₂ whose first eigenvector points at ``angle_degrees``."""
     t = math.radians(angle_degrees)
@@ -73,7 +94,13 @@ def hessian_from_eigen(lambda1: float, lambda2: float, angle_degrees: float) -> 
 class QuadraticFormExplorer(FigureApp):
     """Contour map of ½xᵀHx with the eigenvector axes, and the profiles of f along each axis."""
 
-    def __init__(self, lambda1: float = 1.0, lambda2: float = 2.0, angle: float = 30.0):
+    def __init__(
+        self,
+        lambda1: float = 1.0,
+        lambda2: float = 2.0,
+        angle: float = 30.0,
+        direction: float = 0.0,
+    ):
         style = {"description_width": "initial"}
         common = dict(min=-EIG_RANGE, max=EIG_RANGE, step=0.1, style=style, readout_format=".1f")
         self.l1_slider = widgets.FloatSlider(description="eigenvalue λ₁", value=lambda1, **common)
@@ -84,6 +111,14 @@ class QuadraticFormExplorer(FigureApp):
             max=180,
             step=5,
             value=int(angle),
+            style=style,
+        )
+        self.direction_slider = widgets.IntSlider(
+            description="direction φ of d (degrees)",
+            min=0,
+            max=180,
+            step=5,
+            value=int(direction),
             style=style,
         )
 
@@ -112,6 +147,15 @@ class QuadraticFormExplorer(FigureApp):
         (self.axis2,) = self.ax_map.plot(
             [], [], "--", color=COLORS["tangent"], lw=2.5, label="eigenvector v₂"
         )
+        (self.dir_line,) = self.ax_map.plot(
+            [], [], ":", color=COLORS["point"], lw=2, label="direction d"
+        )
+        self.map_legend = self.ax_map.legend(
+            handles=[self.axis1, self.axis2, self.dir_line],
+            loc="lower right",
+            fontsize=7,
+            framealpha=0.85,
+        )
         self.verdict_text = self.ax_map.text(
             0.03,
             0.96,
@@ -133,19 +177,20 @@ class QuadraticFormExplorer(FigureApp):
         (self.profile2,) = self.ax_profile.plot(
             t, 0 * t, "--", color=COLORS["tangent"], lw=2.5, label="along v₂: ½λ₂t²"
         )
+        (self.profile_d,) = self.ax_profile.plot(
+            t, 0 * t, ":", color=COLORS["point"], lw=2, label="along d: ½(dᵀHd)t²"
+        )
         self.ax_profile.axhline(0, color=COLORS["muted"], lw=0.8)
         self.ax_profile.set_xlim(-EXTENT, EXTENT)
         self.ax_profile.set_ylim(-vmax / 2 - 0.3, vmax / 2 + 0.3)
-        label_axes(
-            self.ax_profile, "f along each eigenvector", "distance t from the origin", "f(t·v)"
-        )
+        label_axes(self.ax_profile, "f along v₁, v₂ and d", "distance t from the origin", "f(t·v)")
         self.ax_profile.legend(loc="lower left", fontsize=8)
         self.H = np.eye(2)
         self.eigenvalues = np.ones(2)
         self.verdict = ""
         super().__init__(
             fig,
-            controls=[self.l1_slider, self.l2_slider, self.angle_slider],
+            controls=[self.l1_slider, self.l2_slider, self.angle_slider, self.direction_slider],
             dynamic_artists=[
                 self.surface,
                 self.axis1,
@@ -154,11 +199,21 @@ class QuadraticFormExplorer(FigureApp):
                 self.verdict_text,
                 self.profile1,
                 self.profile2,
+                self.dir_line,
+                self.profile_d,
+                self.map_legend,  # drawn after the colour map, which would cover it
             ],
             title="Quadratic-form explorer",
-            caption="Colour map and level sets of one half x-transpose H x with the two eigenvector axes, "
-            "and the profile of f along each axis, labelled minimum, maximum, saddle or inconclusive.",
+            caption="Colour map and level sets of one half x-transpose H x with the two eigenvector axes "
+            "and a chosen direction d, and the profile of f along each of them, labelled minimum, "
+            "maximum, saddle or test inconclusive.",
         )
+
+    _suspended = False  # set while several sliders are moved at once (tests, presets)
+
+    def _on_change(self, change=None) -> None:
+        if not self._suspended:
+            self.refresh()
 
     def update_figure(self) -> bool:
         l1, l2, angle = self.l1_slider.value, self.l2_slider.value, self.angle_slider.value
@@ -192,20 +247,38 @@ class QuadraticFormExplorer(FigureApp):
             )
         self.profile1.set_ydata(0.5 * l1 * self._t**2)
         self.profile2.set_ydata(0.5 * l2 * self._t**2)
-        self.verdict_text.set_text(f"origin: {self.verdict}")
+        phi = math.radians(self.direction_slider.value)
+        d = np.array([math.cos(phi), math.sin(phi)])
+        self.dir_line.set_data(
+            [-EXTENT * 1.5 * d[0], EXTENT * 1.5 * d[0]], [-EXTENT * 1.5 * d[1], EXTENT * 1.5 * d[1]]
+        )
+        self.curvature_d = curvature_along(self.H, self.direction_slider.value)
+        self.profile_d.set_ydata(0.5 * self.curvature_d * self._t**2)
+        self.verdict_text.set_text(LABELS[self.verdict])
         return False
 
     def readout(self) -> str:
         h = self.H
+        lam = np.linalg.eigvalsh(h)  # from the matrix itself, sorted
         l1, l2 = self.eigenvalues
-        angle = self.angle_slider.value
+        angle, phi = self.angle_slider.value, self.direction_slider.value
         if self.verdict == "inconclusive":
-            verdict = f"Inconclusive: {REASONS['inconclusive']}. {_singular_detail(l1, l2)}"
+            verdict = f"Test inconclusive: {REASONS['inconclusive']}. {_singular_detail(l1, l2)}"
         else:
             verdict = f"The origin is a {self.verdict}: {REASONS[self.verdict]}."
+        det, trace = float(np.linalg.det(h)), float(np.trace(h))
+        small, big = sorted(np.abs(lam))
+        # the same tolerance as the verdict: an eigenvalue within 1e-9 of 0 counts as 0
+        condition = f"{big / small:.3g}" if small > 1e-9 else "infinite (H is singular)"
         return (
-            f"H = [[{h[0, 0]:.2f}, {h[0, 1]:.2f}], [{h[1, 0]:.2f}, {h[1, 1]:.2f}]]\n"
-            f"eigenvalues λ₁ = {l1:.1f}, λ₂ = {l2:.1f} (eigenvector v₁ at {angle}°, v₂ at {angle + 90}°)\n"
+            f"H = [[{_num(h[0, 0])}, {_num(h[0, 1])}], [{_num(h[1, 0])}, {_num(h[1, 1])}]]\n"
+            f"eigenvalues λ₁ = {_num(l1)} (eigenvector v₁ at {angle}°), λ₂ = {_num(l2)} "
+            f"(v₂ at {angle + 90}°)\n"
+            f"det H = λ₁λ₂ = {_num(det)}, trace H = λ₁ + λ₂ = {_num(trace)}, "
+            f"condition number |λ|max / |λ|min = {condition}\n"
+            f"curvature along d at {phi}°: dᵀHd = λ₁cos²(φ − θ) + λ₂sin²(φ − θ) = "
+            f"{_num(self.curvature_d)}, between the smallest and largest eigenvalue "
+            f"({_num(lam[0])} and {_num(lam[1])})\n"
             f"{verdict}"
         )
 
@@ -220,7 +293,8 @@ def _symmetric_levels(z: np.ndarray) -> np.ndarray:
 
 
 def quadratic_form_explorer(
-    lambda1: float = 1.0, lambda2: float = 2.0, angle: float = 30.0
+    lambda1: float = 1.0, lambda2: float = 2.0, angle: float = 30.0, direction: float = 0.0
 ) -> QuadraticFormExplorer:
-    """Eigenvalue and rotation sliders → level sets of ½xᵀHx, labelled minimum, maximum, saddle or inconclusive."""
-    return QuadraticFormExplorer(lambda1, lambda2, angle)
+    """Eigenvalue, rotation and direction sliders → level sets of ½xᵀHx, labelled minimum,
+    maximum, saddle or test inconclusive, and the curvature dᵀHd along the direction d."""
+    return QuadraticFormExplorer(lambda1, lambda2, angle, direction)

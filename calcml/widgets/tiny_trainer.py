@@ -128,12 +128,49 @@ class TinyNetworkTrainer(FigureApp):
         weights = sum(W.size + b.size for W, b in states[0])
         units = "1 hidden unit" if h == 1 else f"{h} hidden units"
         head = f"{units} ({weights} weights), learning rate {lr:.3g}, {k} steps: "
-        if not math.isfinite(losses[k]) or losses[k] > 1e6:
-            return head + "the loss blew up (the steps were too long): lower the learning rate."
-        text = f"training loss {losses[k]:.4g} (it started at {losses[0]:.4g})."
-        if k > 0 and losses[k] > losses[0]:
-            text += " The loss went up: the learning rate is too large for this network."
-        return head + text
+        return head + describe_losses(losses, k)
+
+
+#: A step counts as a rise when it raises the loss by more than this fraction (not rounding noise).
+RISE = 1e-9
+#: Over the window, a relative fall below this counts as levelled off.
+LEVEL = 1e-3
+#: Losses above this (or not finite) count as blown up.
+BLOWN_UP = 1e6
+#: How many steps back the trend looks.
+WINDOW = 50
+
+
+def describe_losses(losses, k: int) -> str:
+    """What the loss curve does at step ``k``: its value, and the trend over the last steps.
+
+    Verdicts: blew up (not finite, or above 1e6); rose at some of the last steps (the steps
+    overshoot); still falling; levelled off (fell by less than 0.1 % over the window); and
+    whether the loss ends above where it started.
+    """
+    loss, start = float(losses[k]), float(losses[0])
+    if not math.isfinite(loss) or loss > BLOWN_UP:
+        return "the loss blew up (the steps were too long): lower the learning rate."
+    text = f"training loss {loss:.4g} (it started at {start:.4g})."
+    if k == 0:
+        return text + " No step taken yet."
+    first = max(0, k - WINDOW)
+    window = np.asarray(losses[first : k + 1], dtype=float)
+    steps = k - first
+    rises = int(np.sum(np.diff(window) > RISE * window[:-1]))
+    fall = (window[0] - window[-1]) / window[0]
+    if rises:
+        text += (
+            f" It rose at {rises} of the last {steps} steps: the steps are too long for the loss "
+            "to fall steadily (they overshoot)."
+        )
+    elif fall < LEVEL:
+        text += f" It has levelled off: down by less than 0.1 % over the last {steps} steps."
+    else:
+        text += f" Still falling: down {100 * fall:.3g} % over the last {steps} steps."
+    if loss > start:
+        text += " The loss went up: the learning rate is too large for this network."
+    return text
 
 
 def tiny_network_trainer(hidden: int = 6, lr: float = 0.1, steps: int = 300) -> TinyNetworkTrainer:

@@ -5,9 +5,14 @@ and ``WRONG`` (see the course conventions). For each assignment the harness
 
 1. builds a scratch course (``nbgrader_config.py`` + ``source/<assignment>``) and runs
    ``nbgrader generate_assignment`` there;
-2. writes one submission per variant into ``submitted/<student>/<assignment>/``: the release
-   notebook with the reference solution in every answer cell except the variant's function, plus a
-   ``reference`` submission (all reference solutions) and a ``blank`` one (the release as is);
+2. writes the variants into submissions ``submitted/<student>/<assignment>/``: the release
+   notebook with the reference solution in every answer cell except the variants' functions, plus
+   a ``reference`` submission (all reference solutions) and a ``blank`` one (the release as is).
+   Variants of *different* functions share a submission (a "pack") when nothing couples them:
+   neither function's test cells or reference solution names the other, and the variants define
+   no common top-level name. Each test cell is then judged against the one variant whose function
+   it tests, so a pack gives the same verdicts as one submission per variant, in about a quarter
+   of the kernel starts;
 3. runs a single stock ``nbgrader autograde <assignment>`` over all of them;
 4. reads each test cell's score from the gradebook and its error output from ``autograded/``.
 
@@ -85,6 +90,16 @@ class GradedAssignment:
     results: dict[str, dict[str, CellResult]] = field(
         default_factory=dict
     )  # student -> cell -> result
+    packs: dict[str, dict[str, Variant]] = field(
+        default_factory=dict
+    )  # student -> function -> variant
+
+    def pack_of(self, v: Variant) -> str:
+        """The submission (student) that holds variant ``v``."""
+        for student, variants in self.packs.items():
+            if variants.get(v.function) is v:
+                return student
+        raise KeyError(f"variant {v.student} is in no submission")
 
     def cells_of(self, function: str) -> list[str]:
         return [g for g in self.test_cells if g.startswith(f"test_{function}")]
@@ -230,7 +245,65 @@ def make_course(scratch: Path, assignments: list[str], repo: Path = REPO) -> Pat
     return course
 
 
-def prepare_submissions(spec: AssignmentSpec, course: Path, env: dict[str, str]) -> None:
+def _top_level_names(source: str) -> dict[str, str]:
+    """Names a cell's code binds at module level -> what binds them (imports compare equal)."""
+    import ast
+
+    names: dict[str, str] = {}
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {"<syntax error>": source}  # a broken variant shares its submission with nothing
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                names[alias.asname or alias.name.split(".")[0]] = ast.dump(node)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names[node.name] = ast.dump(node)
+        else:
+            for target in ast.walk(node):
+                if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store):
+                    names[target.id] = ast.dump(node)
+    return names
+
+
+def _coupled(a: str, b: str, texts: dict[str, str]) -> bool:
+    """Whether function ``a``'s tests or reference name ``b`` or the other way round."""
+    return bool(
+        re.search(rf"\b{re.escape(b)}\b", texts[a]) or re.search(rf"\b{re.escape(a)}\b", texts[b])
+    )
+
+
+def pack_variants(variants: list[Variant], texts: dict[str, str]) -> dict[str, dict[str, Variant]]:
+    """Group variants of different, uncoupled functions into submissions; student -> function -> variant.
+
+    ``texts[function]``: that function's reference solution and test cells, to find couplings.
+    """
+    queues: dict[str, list[Variant]] = {}
+    for v in variants:
+        queues.setdefault(v.function, []).append(v)
+    packs: dict[str, dict[str, Variant]] = {}
+    while any(queues.values()):
+        pack: dict[str, Variant] = {}
+        bound: dict[str, str] = {}
+        for function, queue in queues.items():
+            if not queue or any(_coupled(function, other, texts) for other in pack):
+                continue
+            names = _top_level_names(queue[0].source)
+            names.pop(function, None)
+            if any(name in bound and bound[name] != how for name, how in names.items()):
+                continue
+            v = queue.pop(0)
+            pack[function] = v
+            bound.update(names)
+        packs[f"pack-{len(packs) + 1:02d}"] = pack
+    return packs
+
+
+def prepare_submissions(
+    spec: AssignmentSpec, course: Path, env: dict[str, str]
+) -> dict[str, dict[str, Variant]]:
+    """Write the reference, blank and packed submissions; return the packs."""
     nbgrader(["generate_assignment", spec.name, "--force", "--log-level=WARN"], course, env)
     nb_name = f"{spec.name}.ipynb"
     source_nb = nbformat.read(course / "source" / spec.name / nb_name, as_version=4)
@@ -241,13 +314,26 @@ def prepare_submissions(spec: AssignmentSpec, course: Path, env: dict[str, str])
         raise VariantsError(
             f"{spec.variants_file.name}: no answer cell with grade_id {unknown} in source/{spec.name}/{nb_name}"
         )
+    tests = {
+        cell.metadata["nbgrader"]["grade_id"]: cell.source
+        for cell in source_nb.cells
+        if cell.metadata.get("nbgrader", {}).get("grade")
+    }
+    texts = {
+        f: reference[f]
+        + "\n".join(src for gid, src in tests.items() if gid.startswith(f"test_{f}"))
+        for f in spec.functions
+    }
+    packs = pack_variants(spec.variants, texts)
     submissions = {REFERENCE: submission(release_nb, reference), BLANK: release_nb}
-    for v in spec.variants:
-        submissions[v.student] = submission(release_nb, {**reference, v.function: v.source})
+    for student, pack in packs.items():
+        answers = {f: v.source for f, v in pack.items()}
+        submissions[student] = submission(release_nb, {**reference, **answers})
     for student, nb in submissions.items():
         folder = course / "submitted" / student / spec.name
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, folder / nb_name)
+    return packs
 
 
 def read_results(
@@ -302,7 +388,7 @@ def grade_all(
         base = scratch / spec.name
         env = jupyter_env(base / "home")
         course = make_course(base, [spec.name], repo)
-        prepare_submissions(spec, course, env)
+        packs = prepare_submissions(spec, course, env)
         start = time.perf_counter()
         proc = nbgrader(["autograde", spec.name, "--log-level=WARN"], course, env, check=False)
         seconds = time.perf_counter() - start
@@ -310,9 +396,9 @@ def grade_all(
             course / "source" / spec.name / f"{spec.name}.ipynb", as_version=4
         )
         tests = autograded_test_cells(source_nb)
-        students = [REFERENCE, BLANK, *(v.student for v in spec.variants)]
+        students = [REFERENCE, BLANK, *packs]
         graded = GradedAssignment(
-            spec, course, proc.returncode, proc.stdout + proc.stderr, seconds, tests
+            spec, course, proc.returncode, proc.stdout + proc.stderr, seconds, tests, packs=packs
         )
         graded.results = read_results(spec, course, students)
         return graded
@@ -327,14 +413,21 @@ def grade_all(
 
 def judge(graded: GradedAssignment, v: Variant) -> list[str]:
     """Problems with one variant's grading (an empty list means it behaved as required)."""
-    cells = graded.results.get(v.student)
+    student = graded.pack_of(v)
+    cells = graded.results.get(student)
     if cells is None:
-        return [f"{v.student}: no graded submission in the gradebook (nbgrader dropped it)"]
+        return [
+            f"{student} ({v.student}): no graded submission in the gradebook (nbgrader dropped it)"
+        ]
     own = graded.cells_of(v.function)
     if not own:
         return [f"no test cell named test_{v.function}* in {graded.spec.name}"]
+    # Cells of the other variants in the same submission are theirs to judge.
+    others = {gid for f in graded.packs[student] if f != v.function for gid in graded.cells_of(f)}
     problems = []
     for gid, points in graded.test_cells.items():
+        if gid in others:
+            continue
         result = cells.get(gid)
         if result is None:
             problems.append(f"{gid}: no grade recorded")
@@ -365,7 +458,8 @@ def table(graded: GradedAssignment) -> str:
         rows.append((function, f"{caught}/{len(wrong)}", f"{accepted}/{len(right)}"))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = [
-        f"{graded.spec.name}: autograde of {len(graded.results)} submissions took {graded.seconds:.1f} s"
+        f"{graded.spec.name}: autograde of {len(graded.results)} submissions "
+        f"({len(graded.spec.variants)} variants in {len(graded.packs)} packs) took {graded.seconds:.1f} s"
     ]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     return "\n".join(lines)

@@ -92,7 +92,9 @@ def test_variants_file_covers_the_contract(assignment):
 @pytest.mark.parametrize("assignment", sorted(SPECS))
 def test_autograde_graded_every_submission(graded, assignment):
     g = graded[assignment]
-    expected = {harness.REFERENCE, harness.BLANK, *(v.student for v in g.spec.variants)}
+    expected = {harness.REFERENCE, harness.BLANK, *g.packs}
+    packed = sorted(v.student for pack in g.packs.values() for v in pack.values())
+    assert packed == sorted(v.student for v in g.spec.variants), "a variant is in no submission"
     missing = sorted(expected - set(g.results))
     assert g.returncode == 0, (
         f"nbgrader autograde {assignment} exited {g.returncode}:\n{g.log[-3000:]}"
@@ -167,3 +169,28 @@ def test_bad_variants_file_is_reported(tmp_path, text, complaint):
         harness.load_spec(path)
     assert "variants_psx.py" in str(info.value)
     assert complaint in str(info.value)
+
+
+def _v(function: str, source: str, n: int = 0) -> harness.Variant:
+    return harness.Variant(function, False, "x", source, f"bad-{function}-{n}")
+
+
+def test_packs_hold_one_variant_per_function_and_keep_coupled_or_clashing_ones_apart():
+    variants = [
+        _v("f", "def f(x):\n    return x", 0),
+        _v("f", "def f(x):\n    return -x", 1),
+        _v("g", "def g(x):\n    return f(x)", 0),  # coupled to f through its reference
+        _v("h", "import numpy as np\nK = 2\ndef h(x):\n    return K * x", 0),
+        _v("k", "import numpy as np\nK = 3\ndef k(x):\n    return K * x", 0),  # K clashes with h's
+        _v("m", "import numpy as np\ndef m(x):\n    return np.sum(x)", 0),  # same import: fine
+    ]
+    texts = {"f": "def f(x): ...", "g": "def g(x): return f(x)", "h": "", "k": "", "m": ""}
+    packs = harness.pack_variants(variants, texts)
+    placed = [v for pack in packs.values() for v in pack.values()]
+    assert sorted(v.student for v in placed) == sorted(v.student for v in variants)
+    for pack in packs.values():
+        assert not ({"f", "g"} <= set(pack)), pack
+        assert not ({"h", "k"} <= set(pack)), pack
+        assert all(v.function == f for f, v in pack.items())
+    assert any({"h", "m"} <= set(pack) for pack in packs.values())
+    assert len(packs) < len(variants)

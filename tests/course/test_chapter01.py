@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,7 @@ def test_notebook_uses_the_widget_every_figure_and_a_quiz():
     assert code.count("show_figure(") >= 5
     assert "Quiz(" in code
     questions = code.count("multiple_choice(") + code.count("true_false(")
-    assert 4 <= questions <= 6
+    assert 6 <= questions <= 8
 
 
 @pytest.mark.parametrize("func", FIGURES, ids=lambda f: f.__name__)
@@ -100,14 +101,72 @@ def test_difference_quotient_of_square_is_a_line_with_a_hole_at_zero():
     assert math.isnan(verdict.value_at_a)  # 0/0: the removable hole that the derivative fills
 
 
-def test_sampled_tables_can_be_fooled_by_sin_pi_over_x():
-    # the chapter's warning: δ = 10^-k samples sin(π/x) only at its zeros, so the numerical
-    # verdict claims a limit, although the value 1 occurs arbitrarily close to 0 as well
+def test_sampled_tables_can_be_fooled_by_sin_pi_over_x_but_the_verdict_probes_in_between():
+    # the chapter's warning: δ = 10^-k samples sin(π/x) only at its zeros, so a table of those
+    # values says "0", although the value 1 occurs arbitrarily close to 0 as well; the verdict
+    # also samples between the powers of ten and says "no limit"
     def sin_pi_over(t):
         return np.sin(np.pi / t)
 
-    assert limit_verdict(sin_pi_over, 0.0).kind == "limit"
+    decades = 10.0 ** -np.arange(2, 8)
+    assert np.all(np.abs(sin_pi_over(decades)) < 1e-8)
+    assert np.all(np.abs(sin_pi_over(-decades)) < 1e-8)
     peaks = 1 / (2 * (10**7 + np.arange(4)) + 0.5)
     assert np.all(peaks < 1e-7)
     assert sin_pi_over(peaks) == pytest.approx(1.0, abs=1e-6)
+    assert limit_verdict(sin_pi_over, 0.0).kind == "oscillating"
     assert limit_verdict(FUNCTIONS["oscillating"].func, 0.0).kind == "oscillating"
+
+
+def test_unit_circle_areas_give_the_squeeze():
+    # triangle OAP ⊂ sector OAP ⊂ triangle OAT: ½ sin x ≤ ½ x ≤ ½ tan x on (0, π/2)
+    xs = np.linspace(1e-4, np.pi / 2 - 1e-4, 500)
+    assert np.all(np.sin(xs) / 2 <= xs / 2) and np.all(xs / 2 <= np.tan(xs) / 2)
+    fig = plots.unit_circle_figure(0.8)
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert "cos x ≤ sin(x)/x ≤ 1" in texts
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert any(f"{np.tan(0.8) / 2:.3f}" in label for label in labels)
+    assert any(f"{0.8 / 2:.3f}" in label for label in labels)
+    assert any(f"{np.sin(0.8) / 2:.3f}" in label for label in labels)
+
+
+def test_bootstrap_limit_one_minus_one_over_n_to_the_n_is_one_over_e():
+    n = sp.Symbol("n", positive=True)
+    assert sp.limit((1 - 1 / n) ** n, n, sp.oo) == sp.exp(-1)
+    assert 1 - math.exp(-1) == pytest.approx(0.632, abs=5e-4)
+
+
+def test_limits_at_infinity_for_unequal_degrees_and_exponentials():
+    x = sp.Symbol("x")
+    assert sp.limit((2 * x + 1) / (x**2 + 3), x, sp.oo) == 0
+    assert sp.limit(x**3 / (x**2 + 1), x, sp.oo) == sp.oo
+    assert sp.limit(x**10 * sp.exp(-x), x, sp.oo) == 0
+
+
+def test_the_loss_slope_at_one_is_the_limit_of_its_quotient():
+    from calcml.regression import AREA, RENT, slope_loss
+
+    w = sp.Symbol("w")
+    loss = sum((w * float(xi) - float(yi)) ** 2 for xi, yi in zip(AREA, RENT, strict=True)) / 6
+    exact = float(sp.diff(loss, w).subs(w, 1))
+    assert exact == pytest.approx(-2.386667, abs=1e-5)  # the value the summary states
+    for h in (1e-3, 1e-5):
+        quotient = (slope_loss(1 + h) - slope_loss(1)) / h
+        assert quotient == pytest.approx(exact, abs=2 * h)
+
+
+def test_every_your_turn_heading_is_followed_by_one_check_or_ask_cell():
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    cells = nb["cells"]
+    keys = []
+    for i, cell in enumerate(cells):
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and text.lstrip("# ").startswith("Your turn"):
+            follow = "".join(cells[i + 1]["source"])
+            assert cells[i + 1]["cell_type"] == "code" and ("check(" in follow or "ask(" in follow)
+            keys.append(re.search(r'(?:check|ask)\("([^"]+)"', follow).group(1))
+    assert len(keys) >= 4 and all(k.startswith("ch01.") for k in keys)
+    from calcml.exercises import exercises_of
+
+    assert set(keys) == set(exercises_of("ch01"))

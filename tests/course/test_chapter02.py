@@ -11,6 +11,7 @@ import pytest
 import sympy as sp
 
 from calcml.plots import derivatives as d
+from calcml.regression import AREA, RENT, slope_loss
 
 CHAPTER = Path(__file__).resolve().parents[2] / "course" / "02-derivatives.ipynb"
 
@@ -23,16 +24,20 @@ def chapter_code() -> str:
 
 def test_the_notebook_uses_the_functions_these_tests_check(chapter_code):
     for name in [
-        "d.gradient_step(d.toy_loss_grad",
-        "d.toy_loss(",
-        "d.secant_slope_rows(np.square, 1.0",
-        "d.difference_errors(",
-        "d.error_order(",
-        "d.sigmoid_derivative(",
-        "d.equal_drop_stretches()",
-        "d.relu_derivative(",
+        "plots.gradient_step(plots.toy_loss_grad",
+        "plots.toy_loss(",
+        "plots.difference_errors(",
+        "plots.error_order(",
+        "plots.sigmoid_derivative(",
+        "plots.equal_drop_stretches()",
+        "plots.relu_derivative(",
+        "plots.nudge_zoom_figure(",
+        "plots.product_rule_figure(",
+        "plots.one_sided_secants_figure(",
+        "slope_loss(",
         'secant_explorer("x^2"',
-        'secant_explorer("abs", a=0.0',
+        'secant_explorer("abs", a=0.0, h=0.1, both=True)',
+        'secant_explorer("exp", a=2.0, h=1e-10, explain=True)',
     ]:
         assert name in chapter_code, f"chapter 2 no longer calls {name!r}"
 
@@ -147,6 +152,9 @@ def test_one_sided_secant_slopes_at_the_three_failures():
         "subgradient_figure",
         "implicit_circle_figure",
         "gradient_step_figure",
+        "nudge_zoom_figure",
+        "one_sided_secants_figure",
+        "product_rule_figure",
     ],
 )
 def test_every_figure_has_titles_and_labelled_axes(name):
@@ -182,3 +190,47 @@ def test_circle_tangent_is_perpendicular_to_the_radius():
     slope = sp.idiff(x**2 + y**2 - 25, y, x)
     assert sp.simplify(slope + x / y) == 0
     assert slope.subs({x: 3, y: 4}) * sp.Rational(4, 3) == -1  # radius slope 4/3
+
+
+def test_running_example_slope_by_the_chain_rule_matches_a_central_difference():
+    """L′(w) = mean(2x(wx − y)), the chapter's chain-rule formula, against the loss itself."""
+    for w in (-1.0, 0.0, 1.0, 1.7474, 3.0):
+        formula = float(np.mean(2 * AREA * (w * AREA - RENT)))
+        numeric = float((slope_loss(w + 1e-5) - slope_loss(w - 1e-5)) / 2e-5)
+        assert formula == pytest.approx(numeric, abs=1e-8)
+        assert d.running_loss_slope(w) == pytest.approx(formula)
+    assert float(np.mean(2 * AREA * (AREA - RENT))) == pytest.approx(-2.386667, abs=1e-6)
+
+
+def test_nudge_rule_numbers_of_the_chapter():
+    """ΔL ≈ L′(1)·Δw: for Δw = 0.01 the miss is the curvature term mean(x²)·Δw²."""
+    slope, nudge = float(d.running_loss_slope(1.0)), 0.01
+    true_change = float(slope_loss(1.0 + nudge) - slope_loss(1.0))
+    assert true_change - slope * nudge == pytest.approx(np.mean(AREA**2) * nudge**2, rel=1e-9)
+    assert abs(true_change - slope * nudge) < 2e-4
+
+
+def test_product_rule_pieces_add_up_to_the_new_area():
+    x, dx = 1.5, 0.3
+    f, g = (lambda t: t), (lambda t: t * t / 2 + 1)
+    df, dg = f(x + dx) - f(x), g(x + dx) - g(x)
+    assert f(x + dx) * g(x + dx) - f(x) * g(x) == pytest.approx(g(x) * df + f(x) * dg + df * dg)
+    # the figure's labels carry these numbers
+    texts = {t.get_text() for t in d.product_rule_figure(x, dx).axes[0].texts}
+    assert f"g·Δf = {g(x) * df:.3g}" in texts and f"f·Δg = {f(x) * dg:.3g}" in texts
+
+
+def test_sigmoid_derivative_by_the_quotient_rule():
+    x = sp.symbols("x")
+    quotient = sp.exp(-x) / (1 + sp.exp(-x)) ** 2
+    sigma = 1 / (1 + sp.exp(-x))
+    assert sp.simplify(quotient - sigma * (1 - sigma)) == 0
+
+
+def test_inline_difference_quotients_of_the_chapter_match_the_helpers():
+    for h in (1e-1, 1e-2, 1e-3):
+        forward = (np.sin(1 + h) - np.sin(1)) / h
+        central = (np.sin(1 + h) - np.sin(1 - h)) / (2 * h)
+        fe, ce = d.difference_errors(np.sin, np.cos, 1.0, [h])
+        assert abs(forward - np.cos(1)) == pytest.approx(fe[0])
+        assert abs(central - np.cos(1)) == pytest.approx(ce[0])

@@ -40,12 +40,13 @@ def test_notebook_uses_both_widgets_every_figure_and_a_quiz():
     for func in FIGURES:
         assert f"{func.__name__}(" in code, f"chapter 3 never shows {func.__name__}"
     assert "Quiz(" in code
-    assert 4 <= code.count("multiple_choice(") + code.count("true_false(") <= 6
+    assert 4 <= code.count("multiple_choice(") + code.count("true_false(") <= 8
 
 
 @pytest.mark.parametrize("func", FIGURES, ids=lambda f: f.__name__)
 def test_every_figure_has_titles_and_labelled_axes(func):
-    fig = func(WORKED, (-3, 5)) if func is plots.worked_polynomial_figure else func()
+    takes_expr = func in (plots.worked_polynomial_figure, plots.sign_chart_figure)
+    fig = func(WORKED, (-3, 5)) if takes_expr else func()
     for ax in fig.axes:
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel(), func.__name__
 
@@ -86,18 +87,24 @@ def test_double_well_minima_as_the_chapter_states():
 def test_learning_rate_figure_shows_converge_oscillate_diverge():
     loss = quadratic_loss(2.0)
     statuses = [
-        classify_run(gradient_descent_1d(loss.grad, -1.0, k * 1.0, 12), loss.grad)
-        for k in (0.3, 0.9, 1.05)
+        classify_run(gradient_descent_1d(loss.grad, -1.0, lr, 12), loss, lr)
+        for lr in (0.1, 0.5, 0.9, 1.0, 1.1)
     ]
-    assert statuses[0] in ("converged", "converging")
-    assert statuses[1] == "oscillating, converging"
-    assert statuses[2] == "diverging"
+    assert statuses == [
+        "converging",
+        "converged",
+        "oscillating, converging",
+        "bouncing",
+        "swings growing",
+    ]
 
 
 def test_quiz_claim_learning_rate_limit_for_curvature_ten():
     loss = quadratic_loss(curvature=10.0, center=1.0)
-    assert classify_run(gradient_descent_1d(loss.grad, 0.0, 0.19, 40), loss.grad) != "diverging"
-    assert classify_run(gradient_descent_1d(loss.grad, 0.0, 0.21, 40), loss.grad) == "diverging"
+    below, above = (gradient_descent_1d(loss.grad, 0.0, lr, 40) for lr in (0.19, 0.21))
+    assert classify_run(below, loss, 0.19) == "oscillating, converging"
+    assert classify_run(above, loss, 0.21) == "swings growing"
+    assert abs(below[-1] - 1) < abs(below[0] - 1) < abs(above[-1] - 1)
 
 
 def test_convex_losses_have_nonnegative_second_derivative():
@@ -154,3 +161,52 @@ def test_logistic_loss_on_separable_data_has_no_minimum():
 
     values = [loss(w) for w in (1.0, 2.0, 4.0, 8.0, 16.0)]
     assert np.all(np.diff(values) < 0) and values[-1] > 0
+
+
+def test_worked_cubic_hand_steps_as_the_chapter_states():
+    # the sign table's test points and the values at the critical points
+    f1 = sp.diff(WORKED, X)
+    assert sp.expand(f1 - 3 * (X - 3) * (X + 1)) == 0
+    assert [f1.subs(X, t) for t in (-2, 0, 4)] == [15, -9, 15]
+    assert [WORKED.subs(X, c) for c in (-1, 3, 1)] == [10, -22, -6]
+    assert [sp.diff(WORKED, X, 2).subs(X, c) for c in (-1, 3)] == [-12, 12]
+
+
+def test_slow_descent_on_w4_numbers_in_the_text():
+    ws = gradient_descent_1d(lambda v: 4 * v**3, 1.0, 0.1, 1000)
+    assert round(ws[100], 3) == 0.109 and round(ws[1000], 3) == 0.035
+    bowl = gradient_descent_1d(lambda v: 2 * v, 1.0, 0.1, 100)
+    assert bowl[100] ** 2 < 1e-16
+
+
+def test_plateau_runs_as_the_text_describes():
+    from calcml.widgets.descent1d import plateau_loss
+
+    loss = plateau_loss()
+    assert classify_run(gradient_descent_1d(loss.grad, -1.0, 0.1, 5), loss, 0.1) == "stuck"
+    assert gradient_descent_1d(loss.grad, -1.0, 0.25, 1)[-1] == 1.5
+    creep = gradient_descent_1d(loss.grad, -1.0, 0.05, 50)
+    assert np.all(np.diff(creep) > 0) and -0.1 < creep[-1] < 0
+
+
+def test_basins_split_at_the_hilltop_for_small_steps_and_bounds_in_the_text():
+    well = double_well_loss()
+    left, top, right = (c.w for c in well.critical)
+    assert top == pytest.approx(0.170, abs=5e-4)
+    for start in np.linspace(-2.2, 2.2, 45):
+        end = gradient_descent_1d(well.grad, start, 0.05, 1500)[-1]
+        assert end == pytest.approx(left if start < top else right, abs=1e-6)
+    assert 2 / well.curvature(left) == pytest.approx(0.140, abs=5e-4)
+    assert 2 / well.curvature(right) == pytest.approx(0.214, abs=5e-4)
+    end = gradient_descent_1d(well.grad, 0.15, 0.02, 2000)[-1]  # the basin exercise
+    assert end == pytest.approx(left, abs=1e-6)
+
+
+def test_rent_slope_numbers():
+    from calcml.regression import AREA, RENT, slope_loss
+
+    best = (AREA * RENT).sum() / (AREA**2).sum()
+    assert best == pytest.approx(1.7474, abs=1e-4)
+    assert 1 / np.mean(AREA**2) == pytest.approx(0.6263, abs=1e-4)
+    grid = np.linspace(0, 3, 30_001)
+    assert grid[np.argmin(slope_loss(grid))] == pytest.approx(best, abs=1e-4)

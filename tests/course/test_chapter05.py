@@ -140,3 +140,76 @@ def test_a_zero_eigenvalue_does_not_hide_a_saddle():
     assert classify_eigenvalues([2.0, 0.0, -1.0]) == "saddle"
     assert classify_eigenvalues([2.0, 0.0]) == "inconclusive"
     assert classify_eigenvalues([0.0, -3.0]) == "inconclusive"
+
+
+def test_notebook_uses_the_newton_stepper_and_the_new_figures():
+    code = "\n".join(_cells("code"))
+    for name in (
+        "newton_vs_descent_stepper(",
+        "curvature_along_figure(",
+        "newton_overshoot_figure(",
+    ):
+        assert name in code, name
+
+
+def test_figures_added_for_the_primer_and_the_overshoot_have_titles_and_labels():
+    for fig in (
+        plots.curvature_along_figure(np.array([[3.0, 1.0], [1.0, 3.0]])),
+        plots.newton_overshoot_figure({"a": [3.0, 1.0, 2.0], "b": [3.0, 2.0, 1.0]}, [("a", 2)]),
+    ):
+        for ax in fig.axes:
+            assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_primer_numbers_curvature_between_the_eigenvalues():
+    H = np.array([[3.0, 1.0], [1.0, 3.0]])
+    assert np.linalg.eigvalsh(H) == pytest.approx([2.0, 4.0])
+    d = np.array([1.0, 1.0]) / np.sqrt(2)
+    assert d @ H @ d == pytest.approx(4.0)
+    for phi in np.linspace(0, np.pi, 37):
+        u = np.array([np.cos(phi), np.sin(phi)])
+        assert 2.0 - 1e-12 <= u @ H @ u <= 4.0 + 1e-12
+
+
+def test_rosenbrock_newton_overshoots_with_a_positive_definite_hessian_as_the_text_says():
+    from calcml.widgets.newton2d import SURFACES, descent_run, newton_run
+
+    s = SURFACES["Rosenbrock"]
+    full = newton_run(s, (-1.2, 1.0), 30, "full step")
+    values = [float(s.f(*v)) for v in full.points]
+    assert values[1] == pytest.approx(4.73, abs=0.01) and values[2] == pytest.approx(1412, abs=1)
+    assert values[3] == pytest.approx(0.056, abs=1e-3) and values[4] == pytest.approx(
+        0.313, abs=1e-3
+    )
+    for v in full.points[:-1]:  # positive definite at every iterate
+        assert np.all(np.linalg.eigvalsh(s.hess(v)) > 0)
+    assert full.stop == "critical" and len(full.points) - 1 == 6
+    damped = [float(s.f(*v)) for v in newton_run(s, (-1.2, 1.0), 30, "damped (α)", 0.5).points]
+    assert np.all(np.diff(damped) <= 0)  # "never rises"
+    search = newton_run(s, (-1.2, 1.0), 30, "backtracking line search")
+    assert np.all(np.diff([float(s.f(*v)) for v in search.points]) <= 0)
+    assert search.stop == "critical" and 18 <= len(search.points) - 1 <= 22
+    gd = descent_run(s, (-1.2, 1.0), 30, 1e-3)
+    assert float(s.f(*gd.last)) == pytest.approx(4.0, abs=0.1)  # "stalls near f = 4"
+
+
+def test_double_well_full_newton_walks_to_the_saddle_and_gd_to_a_minimum():
+    from calcml.widgets.newton2d import SURFACES, descent_run, newton_run
+
+    s = SURFACES["double well"]
+    newton = newton_run(s, (0.3, 1.0), 20, "full step")
+    assert newton.stop == "critical" and np.allclose(newton.last, 0, atol=1e-6)
+    gd = descent_run(s, (0.3, 1.0), 400, 0.05)
+    assert np.allclose(gd.last, (1.0, 0.0), atol=1e-4)
+
+
+def test_rent_line_hessian_numbers():
+    from calcml.regression import RENT, design_matrix
+
+    X = design_matrix()
+    H = 2 / len(RENT) * X.T @ X
+    lam = np.linalg.eigvalsh(H)
+    assert lam == pytest.approx([0.188, 5.005], abs=1e-3)
+    assert lam[1] / lam[0] == pytest.approx(26.6, abs=0.05)
+    w = -np.linalg.solve(H, 2 / len(RENT) * X.T @ (X @ np.zeros(2) - RENT))
+    assert w == pytest.approx(np.linalg.lstsq(X, RENT, rcond=None)[0])

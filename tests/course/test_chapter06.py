@@ -214,3 +214,20 @@ def test_notebook_uses_its_widgets_and_names_no_graded_function():
     for graded in ("def linear_forward", "def linear_backward", "def tanh_backward",
                    "def mlp_loss_and_grads", "def gradient_check", "def train_mlp"):  # fmt: skip
         assert graded not in code
+
+
+def test_the_running_example_as_one_neuron_has_chapter_4s_gradient():
+    """Backprop through ŷ = b + w·x equals (2/n)Xᵀ(Xw − y), and central differences, at any (b, w)."""
+    from calcml.regression import AREA, RENT, design_matrix, line_loss
+
+    X = design_matrix(AREA)
+    for b, w in [(0.0, 1.0), (0.3, 1.5), (-1.0, 2.5)]:
+        _, ((dW, db),) = autodiff.network_vjp(
+            [(np.array([[w]]), np.array([b]))], AREA[:, None], RENT
+        )
+        formula = (2 / len(RENT)) * X.T @ (X @ np.array([b, w]) - RENT)
+        numeric = _central(lambda p: line_loss(p), [b, w])
+        assert np.allclose([db[0], dW[0, 0]], formula, rtol=1e-12)
+        assert np.allclose(formula, numeric, atol=1e-8)
+    code = "\n".join(_cells("code"))
+    assert "autodiff.network_vjp(one_neuron, AREA[:, None], RENT)" in code

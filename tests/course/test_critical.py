@@ -113,9 +113,21 @@ def test_own_polynomial_can_be_added():
     assert xs == pytest.approx([1.0, 3.0])
 
 
-def test_own_function_that_is_not_a_polynomial_is_refused_by_name():
-    with pytest.raises(ValueError, match=r"'wavy' = 'sin\(x\)' must be a polynomial in x"):
-        critical_point_explorer("x²", functions={"wavy": "sin(x)"})
+def test_own_function_that_is_not_a_polynomial_is_drawn_with_a_named_message():
+    app = critical_point_explorer("wavy", functions={"wavy": "sin(x)", "corner": "Abs(x)"})
+    assert "Cannot analyse this function" in app.last_readout
+    assert "wavy: sin(x)" in app.last_readout and app.last_png
+    assert "local minimum" not in app.last_readout  # no classification is claimed
+    app.chooser.value = "corner"
+    app.cursor.value = 0.0
+    assert "to the left -1, to the right 1" in app.last_readout
+
+
+def test_own_function_that_cannot_be_read_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"cannot read function 'broken' = 'x \*\* \(2'"):
+        critical_point_explorer("x²", functions={"broken": "x ** (2"})
+    with pytest.raises(ValueError, match=r"'two' = 'x \* y' must be a formula in x alone"):
+        critical_point_explorer("x²", functions={"two": "x * y"})
 
 
 def test_constant_function_every_point_is_critical():

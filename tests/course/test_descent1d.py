@@ -23,11 +23,12 @@ def test_quadratic_converges_below_two_over_L_and_diverges_above(curvature):
     app.lr_slider.value = 0.9 * limit
     ws = app.iterates()
     assert abs(ws[-1] - 3.0) < 0.1 * abs(ws[0] - 3.0)
-    assert "converg" in app.last_readout and "diverging" not in app.last_readout
+    assert "Verdict: converg" in app.last_readout
     app.lr_slider.value = 1.1 * limit
     ws = app.iterates()
     assert abs(ws[-1] - 3.0) > 10 * abs(ws[0] - 3.0)
-    assert "Verdict: diverging" in app.last_readout
+    assert "Verdict: oscillating with growing swings" in app.last_readout
+    assert "until it blows up" in app.last_readout
 
 
 def test_the_step_factor_is_one_minus_lr_times_curvature():
@@ -40,16 +41,18 @@ def test_the_step_factor_is_one_minus_lr_times_curvature():
 @pytest.mark.parametrize(
     ("lr", "status"),
     [
+        (0.0, "not moving"),
         (0.1, "converging"),
         (0.5, "converged"),
         (0.9, "oscillating, converging"),
-        (1.0, "oscillating"),
-        (1.1, "diverging"),
+        (1.0, "bouncing"),
+        (1.1, "swings growing"),
+        (1.3, "blows up"),
     ],
 )
 def test_verdicts_on_the_unit_bowl(lr, status):
     loss = quadratic_loss(curvature=2.0)  # 2/L = 1
-    assert classify_run(gradient_descent_1d(loss.grad, -1.0, lr, 30), loss.grad) == status
+    assert classify_run(gradient_descent_1d(loss.grad, -1.0, lr, 30), loss, lr) == status
 
 
 def test_divergence_stops_before_overflow():

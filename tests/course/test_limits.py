@@ -148,3 +148,68 @@ def test_custom_callable_can_be_labelled():
     assert app.ax_f.get_title() == "f(x) = q(h)"
     assert app.last_readout.startswith("f(x) = q(h), x → a = 0")
     assert "common value ≈ 2" in app.last_readout
+
+
+def test_a_scalar_only_custom_function_works_like_a_vectorised_one():
+    import math as m
+
+    def piecewise(x):  # written for one float: `if` on an array would raise
+        if x >= 0:
+            return x + 1
+        return x - 1
+
+    app = limit_explorer(piecewise, a=0.0)
+    assert app.verdict().kind == "jump"
+    assert "hit an error" not in app.last_readout
+    assert np.isfinite(app.curve.get_ydata()).sum() > 1000  # the graph is drawn
+    assert limit_verdict(lambda x: m.sin(x) / x, 0.0).limit == pytest.approx(1.0)
+
+
+def test_a_failing_custom_function_is_named_and_nothing_crashes():
+    def broken(x):
+        return x * undefined_name  # noqa: F821 - the typo a student makes
+
+    app = limit_explorer(broken)
+    assert "raised NameError" in app.last_readout and "undefined_name" in app.last_readout
+    assert "Nothing to draw" in app.message.get_text()
+    assert app.last_png  # a picture of what could be drawn: the axes, the line x = a
+
+
+def test_values_off_the_chart_become_arrows_at_the_edge():
+    app = limit_explorer("infinite", delta=0.01)
+    assert app.right_dot.get_marker() == "^" and app.left_dot.get_marker() == "v"
+    lo, hi = FUNCTIONS["infinite"].ylim
+    assert lo < app.right_dot.get_ydata()[0] < hi
+    app.delta_slider.value = 0.5  # 1/0.5 = 2 is on the chart again
+    assert app.right_dot.get_marker() == "s" and "off the chart" not in app.last_readout
+
+
+def test_epsilon_band_shows_only_where_a_limit_exists():
+    app = limit_explorer("hole", delta=0.1, epsilon=0.25)
+    assert app.band_f.get_visible() and app.window_f.get_visible()
+    assert app.band_f.get_y() == pytest.approx(2 - 0.25) and app.band_f.get_height() == 0.5
+    assert "✔" in app.last_readout and "≈ 0.25" in app.last_readout  # δ = ε works for x + 1
+    app.chooser.value = "jump"
+    assert not app.band_f.get_visible() and "no band to draw" in app.last_readout
+    assert limit_explorer("hole").epsilon_slider is None  # without epsilon=, no ε slider
+
+
+def test_the_largest_delta_for_two_x_plus_one_is_half_of_epsilon():
+    app = limit_explorer(lambda x: 2 * x + 1, a=1.0, delta=0.1, epsilon=0.01)
+    check = app.epsilon_check()
+    assert not check.holds and check.largest_delta == pytest.approx(0.005, rel=3e-3)
+    app.delta_slider.value = 10**-2.5  # 0.0032 < 0.005
+    assert app.epsilon_check().holds
+
+
+def test_misfilled_only_fails_the_third_condition_and_the_root_is_one_sided():
+    misfilled = limit_verdict(FUNCTIONS["misfilled"].func, 1.0)
+    assert misfilled.kind == "limit" and misfilled.value_at_a == 3.0 and not misfilled.continuous
+    root = limit_verdict(FUNCTIONS["root"].func, 0.0)
+    assert root.kind == "one-sided" and root.right == 0.0
+
+
+def test_name_and_variable_rename_the_labels():
+    app = limit_explorer(lambda h: ((1 + h) ** 2 - 1) / h, a=0.0, name="q", variable="h")
+    assert app.ax_f.get_xlabel() == "h" and app.ax_f.get_ylabel() == "q(h)"
+    assert "q(a − δ)" in app.last_readout

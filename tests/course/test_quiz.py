@@ -66,3 +66,43 @@ def test_static_html_shows_questions_with_answers_folded_away():
     html = bundle["text/html"]
     assert html.count("<details>") == 2 and "2x at 3 is 6." in html
     assert "d/dx x² at 3?" in bundle["text/plain"]
+
+
+def test_a_wrong_option_gets_its_own_feedback_before_the_explanation():
+    from calcml.quiz import Quiz, multiple_choice, true_false
+
+    quiz = Quiz(
+        [
+            multiple_choice(
+                "2 + 2?",
+                ["3", "4", "22"],
+                1,
+                "Add.",
+                why_not=["One short.", "", "That joins digits."],
+            ),
+            true_false(
+                "Smaller h always helps.",
+                False,
+                "Rounding grows.",
+                why_not="Rounding error grows as h shrinks.",
+            ),
+        ]
+    )
+    quiz.answer(0, 2)
+    assert (
+        "That joins digits." in quiz.feedback[0].value
+        and "One short." not in quiz.feedback[0].value
+    )
+    quiz.answer(0, 1)
+    assert "joins" not in quiz.feedback[0].value
+    quiz.answer(1, 0)
+    assert "Rounding error grows" in quiz.feedback[1].value
+
+
+def test_feedback_is_required_for_every_wrong_option_once_given():
+    from calcml.quiz import multiple_choice
+
+    with pytest.raises(ValueError, match="every wrong option"):
+        multiple_choice("p", ["a", "b", "c"], 0, "e", why_not=["", "b is off", " "])
+    with pytest.raises(ValueError, match="one entry per option"):
+        multiple_choice("p", ["a", "b", "c"], 0, "e", why_not=["", "b is off"])

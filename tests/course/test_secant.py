@@ -53,6 +53,7 @@ def test_abs_at_zero_has_different_left_and_right_secant_slopes(demo, h):
     demo.function.value = "abs"
     demo.a.value = 0.0
     demo.set_h(h)
+    assert "a corner" in demo.last_readout
     right = demo.secant_slope
     demo.set_h(-h)
     left = demo.secant_slope
@@ -68,13 +69,35 @@ def test_abs_at_zero_has_different_left_and_right_secant_slopes(demo, h):
 def test_tangent_line_passes_through_the_point(function, a):
     demo = secant_explorer(function, a=a, h=0.5)
     fa = float(FUNCTIONS[function].f(a))
-    assert _line_value_at(demo.tangent_line, a) == pytest.approx(fa, abs=1e-9)
+    if demo.tangent_slope is not None:
+        assert _line_value_at(demo.tangent_line, a) == pytest.approx(fa, abs=1e-9)
+    elif FUNCTIONS[function].kind_at_zero == "corner":
+        assert len(demo.tangent_line.get_xdata()) == 0  # no tangent at a corner: none drawn
+    else:  # cusp and vertical tangent: an upright line at a
+        assert list(demo.tangent_line.get_xdata()) == [a, a]
     assert _line_value_at(demo.secant_line, a) == pytest.approx(fa, abs=1e-9)
     # the secant also passes through the second point (a + h, f(a + h))
     h = demo.h
     assert _line_value_at(demo.secant_line, a + h) == pytest.approx(
         float(FUNCTIONS[function].f(a + h)), abs=1e-9
     )
+
+
+def test_both_sides_draw_two_secants_and_a_corner_keeps_them_apart():
+    demo = secant_explorer("abs", a=0.0, h=0.1, both=True)
+    for size in (1e-1, 1e-4, 1e-9):
+        demo.h_size.value = size
+        assert _line_value_at(demo.secant_line, 1.0) == pytest.approx(1.0)  # slope +1
+        assert _line_value_at(demo.left_secant_line, 1.0) == pytest.approx(-1.0)  # slope −1
+        assert "right − left = +2.0e+00" in demo.last_readout
+        assert "stay apart" in demo.last_readout
+    demo.function.value = "x^2"
+    demo.a.value = 1.0
+    demo.h_size.value = 1e-3
+    assert "both slopes tend to it" in demo.last_readout
+    assert f"right − left = {2e-3:+.1e}" in demo.last_readout  # (2a + h) − (2a − h) = 2h
+    demo.h_sign.value = -1  # one side only: the left secant, in its own colour
+    assert len(demo.secant_line.get_xdata()) == 0 and len(demo.left_secant_line.get_xdata()) == 2
 
 
 @pytest.mark.parametrize("function", list(FUNCTIONS))
@@ -138,6 +161,7 @@ def test_bad_arguments_are_named():
 
 
 def test_readout_splits_the_gap_into_truncation_and_rounding(demo):
+    demo.explain.value = True
     demo.set_h(1e-3)
     # in 50-digit arithmetic the secant slope of x² is exactly 2a + h
     assert demo.exact_slope == pytest.approx(2.0 + 1e-3, rel=1e-15)
@@ -150,14 +174,14 @@ def test_readout_splits_the_gap_into_truncation_and_rounding(demo):
     assert f"rounding    {rounding:+.1e}" in demo.last_readout
     assert abs(rounding) > 100 * abs(demo.exact_slope - 2.0)
     assert "rounding dominates" in demo.last_readout
-    assert "smaller |h| makes the slope worse" in demo.last_readout
+    assert "agree in about 10 of their 16 digits" in demo.last_readout  # 1 + 2e-10 vs 1
 
 
 @pytest.mark.parametrize("function", list(FUNCTIONS))
 @pytest.mark.parametrize("a", [-2.0, 2.0])
 @pytest.mark.parametrize("h", [1e-10, -1e-10, 1.0, -1.0])
 def test_readout_is_truthful_at_the_extremes(function, a, h):
-    demo = secant_explorer(function, a=a, h=h)
+    demo = secant_explorer(function, a=a, h=h, explain=True)
     text = demo.last_readout
     assert "error" not in text.lower()
     exact = demo.tangent_slope
@@ -171,13 +195,13 @@ def test_readout_is_truthful_at_the_extremes(function, a, h):
 
 
 def test_exp_at_two_with_tiny_step_reports_round_off():
-    demo = secant_explorer("exp", a=2.0, h=1e-10)
+    demo = secant_explorer("exp", a=2.0, h=1e-10, explain=True)
     assert abs(demo.secant_slope - math.exp(2.0)) > 1e-7  # round-off, far above h·e²/2
     assert "rounding dominates" in demo.last_readout
 
 
 def test_abs_away_from_the_kink_is_straight_so_only_rounding_is_left():
-    demo = secant_explorer("abs", a=1.0, h=1e-5)
+    demo = secant_explorer("abs", a=1.0, h=1e-5, explain=True)
     assert demo.exact_slope == 1.0
     assert "all of the gap is rounding" in demo.last_readout
     demo.a.value = 0.05
@@ -209,7 +233,18 @@ def test_figure_text_shows_the_round_off_digits(demo):
 def test_static_table_says_where_rounding_takes_over(demo):
     text = demo.table_text()
     by_step = {line.split()[0]: line for line in text.splitlines()[2:] if line.strip()[:1] in "+-"}
+    assert "|truncation|" in text and "|rounding|" in text  # both magnitudes, not one word
     assert by_step["+1e-02"].endswith("curve")
     assert by_step["+1e-10"].endswith("rounding")
     assert by_step["-1e-10"].endswith("rounding")
     assert "rounding" in demo.static_extra_html()
+
+
+def test_a_point_a_hair_off_the_kink_is_the_kink_it_is_drawn_at():
+    """a = 1e-17 (slider arithmetic can leave such values) is snapped to the grid point 0."""
+    demo = secant_explorer("abs", a=1e-17, h=-1e-10, explain=True)
+    assert demo.reading.a == 0.0 and "a = 0.00" in demo.last_readout
+    assert "a corner" in demo.last_readout
+    assert demo.secant_slope == -1.0  # (|0 − 1e-10| − |0|) / (−1e-10), the left derivative
+    assert "agree to within" in demo.last_readout
+    assert "truncation dominates" not in demo.last_readout
