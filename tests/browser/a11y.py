@@ -84,6 +84,7 @@ JS_MARK_CONTROLS = """(app) => {
     let kind = el.tagName.toLowerCase();
     if (el.getAttribute('role') === 'slider') kind = 'slider';
     else if (kind === 'button' && el.closest('.widget-toggle-buttons')) kind = 'toggle';
+    else if (kind === 'input' && el.type === 'checkbox') kind = 'checkbox';
     controls.push({index: i, kind, name: el.getAttribute('aria-label') || el.textContent.trim(),
                    disabled: !!el.disabled});
   });
@@ -118,6 +119,20 @@ def wait_for_readout_change(page, app, before: str, timeout: float = 5000) -> st
     return readout_text(app)
 
 
+def figure_src(app) -> str | None:
+    return app.locator(".calcml-figure").first.get_attribute("src")
+
+
+def wait_for_figure_or_readout_change(page, app, readout: str, src, timeout: float = 5000):
+    """Wait until the readout or the picture has changed (a control may change only one)."""
+    page.wait_for_function(
+        "([app, text, src]) => app.querySelector('.calcml-readout').innerText !== text"
+        " || app.querySelector('.calcml-figure').getAttribute('src') !== src",
+        arg=[app.element_handle(), readout, src],
+        timeout=timeout,
+    )
+
+
 # [value, min, max] of a slider handle, from noUiSlider itself (its aria-valuenow, -min and -max
 # are rounded to one decimal).
 JS_SLIDER_STATE = """(el) => {
@@ -140,14 +155,19 @@ def _tab(page, app, key: str) -> int | None:
 
 
 def check_keyboard(page, app, where: str) -> list[str]:
-    """Drive every control of one FigureApp from the keyboard, as the chapters' help text says.
+    """Drive the controls of one FigureApp from the keyboard, as the chapters' help text says.
+
+    ``Tab`` visits every control; the keys of each kind are pressed on one control of that kind
+    (every control of a kind is the same ipywidgets view, and each key press costs a redraw in the
+    kernel, so this keeps the test short):
 
     * ``Tab`` reaches the controls in order (a slider's number box is a stop of its own), and
       ``Shift+Tab`` goes back;
     * a slider: ``End`` and ``Home`` take it to its ends, an arrow key moves it one step;
     * a drop-down: an arrow key changes the choice, and the readout follows;
     * a row of toggle buttons: ``Space`` on a button that is not picked picks it, the readout follows;
-    * a button: ``Space`` presses it, and the readout changes.
+    * a button: ``Space`` presses it, and the readout changes;
+    * a check box: ``Space`` ticks or clears it, and the figure or the readout follows.
 
     Returns what was checked, one line each; raises AssertionError on the first claim that fails.
     """
@@ -167,9 +187,11 @@ def check_keyboard(page, app, where: str) -> list[str]:
     done.append(f"Tab/Shift+Tab through {len(controls)} controls")
 
     kinds = {c["kind"] for c in controls}
-    for item in controls:
-        if item["kind"] != "slider":
-            continue
+
+    def first(kind: str) -> list[dict]:
+        return [c for c in controls if c["kind"] == kind][:1]
+
+    for item in first("slider"):
         handle = control(app, item["index"])
         handle.focus()
         page.keyboard.press("End")
@@ -186,9 +208,7 @@ def check_keyboard(page, app, where: str) -> list[str]:
         step, _, _ = handle.evaluate(JS_SLIDER_STATE)
         assert low < step < high, f"{where}: ArrowRight on slider {item['name']!r}: {low} -> {step}"
         done.append(f"slider {item['name']!r}: End, Home, ArrowRight")
-    for item in controls:
-        if item["kind"] != "select":
-            continue
+    for item in first("select"):
         select = control(app, item["index"])
         select.focus()
         before, at_end = select.evaluate(
@@ -203,11 +223,14 @@ def check_keyboard(page, app, where: str) -> list[str]:
         )
         wait_for_readout_change(page, app, settled)
         done.append(f"drop-down {item['name'][:30]!r}: {key}")
-    toggles = [c for c in controls if c["kind"] == "toggle"]
-    for item in toggles:
+    toggles = [
+        c
+        for c in controls
+        if c["kind"] == "toggle"
+        and "mod-active" not in (control(app, c["index"]).get_attribute("class") or "")
+    ]
+    for item in toggles[:1]:
         button = control(app, item["index"])
-        if "mod-active" in (button.get_attribute("class") or ""):
-            continue
         settled = wait_for_quiet(page, app)
         button.focus()
         page.keyboard.press("Space")
@@ -216,20 +239,32 @@ def check_keyboard(page, app, where: str) -> list[str]:
         )
         wait_for_readout_change(page, app, settled)
         done.append(f"toggle button {item['name']!r}: Space")
-    # buttons last to first (a "previous" button may do nothing until "next" has been pressed)
-    for item in reversed([c for c in controls if c["kind"] == "button"]):
+    # the last button (a "previous" button may do nothing until "next" has been pressed)
+    for item in [c for c in controls if c["kind"] == "button"][-1:]:
         settled = wait_for_quiet(page, app)
         control(app, item["index"]).focus()
         page.keyboard.press("Space")
         wait_for_readout_change(page, app, settled)
         done.append(f"button {item['name']!r}: Space")
+    for item in first("checkbox"):
+        box = control(app, item["index"])
+        settled = wait_for_quiet(page, app)
+        src = figure_src(app)
+        was = box.is_checked()
+        box.focus()
+        page.keyboard.press("Space")
+        assert box.is_checked() != was, f"{where}: Space did not change check box {item['name']!r}"
+        wait_for_figure_or_readout_change(page, app, settled, src)
+        done.append(f"check box {item['name']!r}: Space")
     final = wait_for_quiet(page, app)
     assert "hit an error" not in final, f"{where}: after the keyboard checks: {final[:500]}"
-    assert kinds <= {"slider", "select", "toggle", "button"}, f"{where}: unchecked kinds {kinds}"
+    assert kinds <= {"slider", "select", "toggle", "button", "checkbox"}, (
+        f"{where}: controls of a kind whose keys are not checked: {kinds}"
+    )
     return done
 
 
-def wait_for_quiet(page, app, quiet_ms: int = 400, timeout: float = 15_000) -> str:
+def wait_for_quiet(page, app, quiet_ms: int = 300, timeout: float = 15_000) -> str:
     """The readout once it has stopped changing for ``quiet_ms`` (queued updates have landed)."""
     return page.evaluate(
         """([app, quiet, timeout]) => new Promise((resolve, reject) => {
