@@ -593,19 +593,7 @@ class DaskBackend:
                         isolation = outcome.get("isolation", REQUIRED_ISOLATION)
 
                         def save(task=task, outcome=outcome, isolation=isolation):
-                            if outcome["notebooks"]:
-                                saved = grade._finish_result(gb, course, task, outcome, isolation)
-                            else:
-                                saved = res.error_result(
-                                    task.student,
-                                    task.assignment,
-                                    outcome["status"],
-                                    outcome["error"],
-                                    isolation=isolation,
-                                    submission_digest=task.digest,
-                                )
-                            gb.db.remove()
-                            return saved
+                            return grade.save_outcome(gb, course, task, outcome, isolation)
 
                         result = retry(save, f"saving {task.student}")
                         res.write_result(course.root, result)

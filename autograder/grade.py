@@ -544,6 +544,26 @@ class Progress:
         self.stream.flush()
 
 
+def save_outcome(gb, course, task, outcome: dict, isolation: str) -> dict:
+    """Record one graded (or failed) submission in the gradebook; the result for the results JSON.
+
+    The one place a grading outcome becomes gradebook rows, whether it was graded here or on a
+    Dask worker."""
+    if outcome["notebooks"]:
+        saved = _finish_result(gb, course, task, outcome, isolation)
+    else:
+        saved = res.error_result(
+            task.student,
+            task.assignment,
+            outcome["status"],
+            outcome["error"],
+            isolation=isolation,
+            submission_digest=task.digest,
+        )
+    gb.db.remove()
+    return saved
+
+
 def _finish_result(
     gb: Gradebook, course: Course, task: Task, outcome: dict, isolation: str
 ) -> dict:
@@ -816,18 +836,7 @@ def _dispatch(pool, gb, lock, course, to_grade, sources, workers, isolation, bar
                     "elapsed_seconds": 0.0,
                 }
             with lock:
-                if outcome["notebooks"]:
-                    result = _finish_result(gb, course, task, outcome, isolation)
-                else:
-                    result = res.error_result(
-                        task.student,
-                        task.assignment,
-                        outcome["status"],
-                        outcome["error"],
-                        isolation=isolation,
-                        submission_digest=task.digest,
-                    )
-                gb.db.remove()
+                result = save_outcome(gb, course, task, outcome, isolation)
             res.write_result(course.root, result)
             bar.advance(result)
             yield result
