@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from autograder.gradebook import Course, CourseError, load_course, sqlite_path
+from autograder.grading.gradebook import Course, CourseError, load_course, sqlite_path
 
 #: Scratch folders live in the course root (same file system: the final step is a rename) under a
 #: name that .gitignore covers, so an interrupted run leaves nothing git would pick up.

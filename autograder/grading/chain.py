@@ -6,11 +6,11 @@
 own ``Autograde`` class, so that whatever the course configured runs here too, with four stock
 steps replaced by the grader's equivalents:
 
-- ``OverwriteCells`` -> :class:`~autograder.gradebook.SharedOverwriteCells` (the worker's open
+- ``OverwriteCells`` -> :class:`~autograder.grading.gradebook.SharedOverwriteCells` (the worker's open
   gradebook, read under the run's lock);
-- ``Execute`` -> the grader's capped, sandboxed execution (``grade.CappedExecute``);
-- ``SaveAutoGrades`` -> :class:`~autograder.gradebook.SharedSaveAutoGrades` and
-  ``AssignLatePenalties`` -> :class:`~autograder.gradebook.SharedAssignLatePenalties`, run by the
+- ``Execute`` -> the grader's capped, sandboxed execution (:class:`~autograder.grading.execute.CappedExecute`);
+- ``SaveAutoGrades`` -> :class:`~autograder.grading.gradebook.SharedSaveAutoGrades` and
+  ``AssignLatePenalties`` -> :class:`~autograder.grading.gradebook.SharedAssignLatePenalties`, run by the
   main process, the only gradebook writer.
 
 Where each step runs: the sanitize list, then the autograde steps before ``Execute``, execution,
@@ -31,7 +31,7 @@ from nbgrader.preprocessors import AssignLatePenalties, Execute, OverwriteCells,
 from traitlets.config import Config
 from traitlets.utils.importstring import import_item
 
-from autograder.gradebook import (
+from autograder.grading.gradebook import (
     CourseError,
     SharedAssignLatePenalties,
     SharedOverwriteCells,
@@ -97,7 +97,7 @@ def _count(steps: list[type], stock: type, trait: str) -> None:
 def course_chain(config: Config, *, execute: type) -> Chain:
     """The chain of a course's ``config``; ``execute`` is the grader's Execute subclass.
 
-    Raises :class:`~autograder.gradebook.CourseError` when the configured lists cannot be run.
+    Raises :class:`~autograder.grading.gradebook.CourseError` when the configured lists cannot be run.
     """
     substitutes = {
         OverwriteCells: SharedOverwriteCells,

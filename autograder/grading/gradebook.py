@@ -236,15 +236,15 @@ def save_grades(
 ) -> None:
     """Record the autograder's scores with nbgrader's own scoring, then flag cells.
 
-    ``points`` (grade_id -> the verdict's points, see :mod:`autograder.verdict`) is written as
+    ``points`` (grade_id -> the verdict's points, see :mod:`autograder.grading.verdict`) is written as
     each test cell's automatic score whatever nbgrader's scoring of the notebook says (the two
     agree: the verdict rewrote the notebook so that they do), right after the scores are saved and
     before the late penalty is worked out. ``flagged`` grade_ids (the kernel run and the
     independent verification disagree) are marked ``needs_manual_grade`` so they show up in
     formgrader. The writers are those the course's ``Autograde.autograde_preprocessors`` holds
-    (:mod:`autograder.chain`).
+    (:mod:`autograder.grading.chain`).
     """
-    from autograder.chain import course_chain  # it builds on this module's classes
+    from autograder.grading.chain import course_chain  # it builds on this module's classes
 
     writers = course_chain(course.config, execute=Execute).save
     info = resources["nbgrader"]

@@ -1,4 +1,4 @@
-"""A Jupyter kernel that runs inside the sandbox (``autograder.sandbox``).
+"""A Jupyter kernel that runs inside the sandbox (:mod:`autograder.sandbox`).
 
 The kernel has no network, so it talks to the grader over jupyter_client's ``ipc`` transport:
 the connection file and the ZeroMQ socket files live in a directory that is bound writable into
@@ -33,7 +33,7 @@ from autograder.sandbox import (
     submission_env,
 )
 
-KERNEL_LAUNCHER = Path(__file__).resolve().parent / "_kernel_launcher.py"
+KERNEL_LAUNCHER = Path(__file__).resolve().parent / "kernel_launcher.py"
 
 
 class SandboxedKernelManager(AsyncKernelManager):

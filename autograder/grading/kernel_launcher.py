@@ -1,4 +1,4 @@
-"""Start the IPython kernel that runs one submission: ``python _kernel_launcher.py -f CONN``.
+"""Start the IPython kernel that runs one submission: ``python kernel_launcher.py -f CONN``.
 
 This file is bound read-only into the sandbox on its own and run as a script, like
 ``ipykernel_launcher``, with one difference: the kernel starts without its debugger. Grading never

@@ -8,17 +8,19 @@ How one run works:
    the way ``nbgrader autograde`` does (submitted files, then the source's extra files on top).
 3. Long-lived worker processes (default: one per core) each grade many submissions. A worker
    sanitizes the notebook with nbgrader's preprocessors (``OverwriteCells`` restores the trusted
-   test cells from the gradebook), executes it in a sandboxed kernel (see :mod:`autograder.kernel`;
+   test cells from the gradebook), executes it in a sandboxed kernel (see :mod:`autograder.grading.kernel`;
    the next kernel is already booting while the previous submission is being finished), caps
    its output, and runs the independent verification (:mod:`autograder.verify`). The graded
-   notebook is made inert (:mod:`autograder.untrusted`), and each test cell earns
-   min(kernel score, trusted score) with every disagreement flagged (:mod:`autograder.verdict`).
+   notebook is made inert (:mod:`autograder.grading.untrusted`), and each test cell earns
+   min(kernel score, trusted score) with every disagreement flagged (:mod:`autograder.grading.verdict`).
 4. The main process is the only gradebook writer: it saves the scores with nbgrader's
    ``SaveAutoGrades`` and ``AssignLatePenalties``, marks flagged cells ``needs_manual_grade``, writes
    the graded notebook and the per-student JSON, then ``grades.csv`` and a summary table.
 
 A second run skips submissions whose result is on file and whose files did not change
 (``--force`` regrades); an interrupted run therefore resumes where it stopped.
+
+This module is the main process (steps 1, 2 and 4); :mod:`autograder.grading.worker` is step 3.
 """
 
 from __future__ import annotations
@@ -26,34 +28,22 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
-import signal
 import stat
 import sys
 import tempfile
-import threading
-import time
-import traceback
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 import nbformat
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbformat import NotebookNode
-from nbgrader import utils as nbgrader_utils
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import Execute
-from traitlets import Integer
 
-from autograder import results as res
-from autograder.chain import Chain, course_chain
-from autograder.files import Budget, Plan, copy_folder, copy_into
-from autograder.gradebook import (
+from autograder.files import Plan, copy_into
+from autograder.grading.gradebook import (
     Course,
     CourseError,
-    SharedOverwriteCells,
     assignment_notebooks,
     load_course,
     register_submission,
@@ -61,412 +51,18 @@ from autograder.gradebook import (
     submission_score,
     zero_missing_notebooks,
 )
-from autograder.sandbox import WORKDIR_QUOTA_FILES, DiskWatch, tree_usage, workdir_quota_bytes
-from autograder.submissions import MISSING, Submission, copy_rules, find_submissions, shown_name
-from autograder.untrusted import sanitize_notebook, terminal_safe
-from autograder.verdict import NOT_EXECUTED, judge_notebook
-
-DEFAULT_NOTEBOOK_TIMEOUT = 300.0
-VERIFY_TIMEOUT = 120.0
-
-
-@dataclass
-class GradeOptions:
-    """Settings of one grading run (the same in every worker)."""
-
-    cell_timeout: int | None = None  # None: Execute.timeout from nbgrader_config.py
-    notebook_timeout: float = DEFAULT_NOTEBOOK_TIMEOUT
-    verify: bool = True
-    prestart: bool = True
-
-
-@dataclass
-class Task:
-    student: str
-    assignment: str
-    notebooks: dict[str, str]  # name -> submitted path
-    sources: dict[str, str]  # name -> source (instructor) notebook path
-    dest: str  # autograded/<student>/<assignment>
-    digest: str
-    prestart_next: bool = True  # more work will follow: boot the next kernel ahead of time
-
-
-@dataclass
-class NotebookOutcome:
-    name: str
-    notebook_json: str
-    cells: list[dict] = field(default_factory=list)
-    flagged: list[str] = field(default_factory=list)
-    manual: list[dict] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------------------------
-# Execution with capped output
-
-
-class CappedExecute(Execute):
-    """nbgrader's ``Execute`` that drops output beyond a per-cell and per-notebook byte budget.
-
-    The cap is applied as messages arrive, so a submission printing 40 MB never builds a 40 MB
-    notebook in memory or on disk.
-    """
-
-    max_cell_output_bytes = Integer(100_000).tag(config=True)
-    max_notebook_output_bytes = Integer(1_000_000).tag(config=True)
-
-    def reset_execution_trackers(self) -> None:
-        super().reset_execution_trackers()
-        self._cell_bytes: dict[int, int] = {}
-        self._notebook_bytes = 0
-        self._truncated: set[int] = set()
-
-    def output(self, outs, msg, display_id, cell_index):
-        content = msg.get("content", {})
-        size = _content_size(msg["msg_type"], content)
-        used = self._cell_bytes.get(cell_index, 0)
-        room = min(
-            self.max_cell_output_bytes - used,
-            self.max_notebook_output_bytes - self._notebook_bytes,
-        )
-        if size <= room:
-            self._cell_bytes[cell_index] = used + size
-            self._notebook_bytes += size
-            return super().output(outs, msg, display_id, cell_index)
-        if msg["msg_type"] == "stream" and room > 0:
-            content["text"] = content.get("text", "")[:room]
-            self._cell_bytes[cell_index] = used + room
-            self._notebook_bytes += room
-            super().output(outs, msg, display_id, cell_index)
-        if cell_index not in self._truncated:
-            self._truncated.add(cell_index)
-            # stdout, not stderr: stderr would make nbgrader count the cell as failed.
-            outs.append(
-                nbformat.v4.new_output(
-                    "stream",
-                    name="stdout",
-                    text="\n... output truncated by the grader (too much output) ...\n",
-                )
-            )
-        return None
-
-
-def _content_size(msg_type: str, content: dict) -> int:
-    if msg_type == "stream":
-        return len(content.get("text", ""))
-    if msg_type in ("display_data", "execute_result", "update_display_data"):
-        return sum(len(str(v)) for v in content.get("data", {}).values())
-    if msg_type == "error":
-        return sum(len(line) for line in content.get("traceback", [])) + len(
-            str(content.get("evalue", ""))
-        )
-    return 0
-
-
-# --------------------------------------------------------------------------------------------
-# Independent verification (autograder.verify, engineer verify)
-
-
-def independent_checks(
-    student_nb: str, source_nb: str, timeout: float, cell_timeout: float, files_from: str
-) -> dict | None:
-    """Re-run the trusted tests outside the student's kernel.
-
-    Returns ``{grade_id: CellCheck}``, or ``None`` when ``autograder.verify`` is not available
-    (then verdicts rest on the kernel run alone and the run says so loudly).
-    """
-    try:
-        from autograder.verify import verify_submission
-    except ImportError:
-        return None
-    return verify_submission(
-        student_nb, source_nb, timeout=timeout, cell_timeout=cell_timeout, files_from=files_from
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Worker process
-
-
-_worker: dict = {}
-
-
-def _worker_init(config, options: GradeOptions, lock, scratch_root: str) -> None:
-    from multiprocessing.util import Finalize
-
-    # The main process decides when to stop; it terminates workers with SIGTERM.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _worker.update(config=config, options=options, lock=lock, scratch=Path(scratch_root))
-    _worker["threads"] = ThreadPoolExecutor(max_workers=1)
-    _worker["next_kernel"] = None
-    _worker["gradebook"] = None
-    Finalize(None, _worker_cleanup, exitpriority=10)
-    if options.prestart:
-        _prestart_kernel()
-
-
-def _worker_cleanup() -> None:
-    kernel = _worker.pop("next_kernel", None)
-    if kernel is not None:
-        kernel.shutdown()
-
-
-def _worker_gradebook(db_url: str, config) -> Gradebook:
-    """This worker's read-only gradebook connection (opened once, after the fork)."""
-    if _worker.get("gradebook") is None:
-        _worker["gradebook"] = Gradebook(db_url, config.CourseDirectory.course_id)
-    return _worker["gradebook"]
-
-
-def _prestart_kernel() -> None:
-    from autograder.kernel import SandboxedKernel
-
-    try:
-        _worker["next_kernel"] = SandboxedKernel(
-            _worker["scratch"], extra_arguments=["--HistoryManager.hist_file=:memory:"]
-        )
-    except Exception:  # noqa: BLE001 - a failed pre-start is retried when the kernel is needed
-        _worker["next_kernel"] = None
-
-
-def _take_kernel(prestart_next: bool = True):
-    from autograder.kernel import SandboxedKernel
-
-    kernel = _worker.get("next_kernel")
-    _worker["next_kernel"] = None
-    if kernel is None:
-        kernel = SandboxedKernel(
-            _worker["scratch"], extra_arguments=["--HistoryManager.hist_file=:memory:"]
-        )
-    if _worker["options"].prestart and prestart_next:
-        # The next submission's kernel boots while this one runs.
-        _prestart_kernel()
-    return kernel
-
-
-def _resources(task: Task, name: str, db_url: str) -> dict:
-    return {
-        "unique_key": name,
-        "output_files_dir": f"{name}_files",
-        "nbgrader": {
-            "student": task.student,
-            "assignment": task.assignment,
-            "notebook": name,
-            "db_url": db_url,
-        },
-    }
-
-
-def _course_chain(config) -> Chain:
-    """The course's configured autograde chain, with the grader's steps in (see autograder.chain)."""
-    return course_chain(config, execute=CappedExecute)
-
-
-def _run(preprocessors, nb, resources, config, db_url=None):
-    """Run worker steps in order; a gradebook reader gets the worker's gradebook, under the lock."""
-    for cls in preprocessors:
-        if issubclass(cls, SharedOverwriteCells):
-            with _worker["lock"]:
-                step = cls(config=config)
-                step.shared = _worker_gradebook(db_url, config)
-                nb, resources = step(nb, resources)
-        else:
-            nb, resources = cls(config=config)(nb, resources)
-    return nb, resources
-
-
-def grade_task(task: Task) -> dict:
-    """Grade one submission in this worker; returns what the main process needs to save it."""
-    started = time.monotonic()
-    config = _worker["config"]
-    options: GradeOptions = _worker["options"]
-    db_url = config.CourseDirectory.db_url
-    outcome = {
-        "student": task.student,
-        "status": "graded",
-        "error": None,
-        "notebooks": [],
-        "verify_available": True,
-    }
-    try:
-        for name, path in task.notebooks.items():
-            nb_outcome, status, error, verified = _grade_notebook(
-                task, name, path, config, options, db_url
-            )
-            outcome["notebooks"].append(nb_outcome)
-            outcome["verify_available"] = outcome["verify_available"] and verified
-            if status != "graded" and outcome["status"] == "graded":
-                outcome["status"], outcome["error"] = status, error
-    except Exception as exc:  # noqa: BLE001 - one bad submission must not stop the run
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        outcome["status"] = "error"
-        outcome["error"] = f"{task.student}: grading failed: {detail}"
-    outcome["elapsed_seconds"] = round(time.monotonic() - started, 3)
-    return outcome
-
-
-def _grade_notebook(task, name, path, config, options, db_url):
-    nb = nbformat.read(path, as_version=4)
-    resources = _resources(task, name, db_url)
-    if "chain" not in _worker:
-        _worker["chain"] = _course_chain(config)
-    chain: Chain = _worker["chain"]
-    nb, resources = _run(chain.sanitize + chain.before_execute, nb, resources, config, db_url)
-
-    # The independent verification does not depend on the kernel run: run both at once.
-    verification = None
-    if options.verify:
-        verification = _worker["threads"].submit(
-            independent_checks,
-            path,
-            task.sources[name],
-            timeout=max(options.notebook_timeout, VERIFY_TIMEOUT),
-            cell_timeout=float(config.Execute.timeout),
-            # The same files as the kernel's folder gets (autograded/<student>/<assignment>/).
-            files_from=task.dest,
-        )
-
-    kernel = _take_kernel(task.prestart_next)
-    status, error = "graded", None
-    try:
-        # The kernel's working directory gets the assignment's other files (data, modules);
-        # they count against its disk quota, its own start-up files do not.
-        before = [tree_usage(kernel.workdir), tree_usage(kernel.conn_dir)]
-        baseline = (sum(u[0] for u in before), sum(u[1] for u in before))
-        copy_folder(Path(task.dest), kernel.workdir, _sandbox_quota())
-        # (preprocess() re-runs __init__, so settings must come through the config.)
-        executor = chain.execute(config=config)
-        fired = threading.Event()
-
-        def _notebook_deadline() -> None:
-            fired.set()
-            kernel.kill()
-
-        watchdog = threading.Timer(options.notebook_timeout, _notebook_deadline)
-        watchdog.daemon = True
-        watchdog.start()
-        disk = DiskWatch(
-            [kernel.workdir, kernel.conn_dir],
-            kernel.kill,
-            processes=kernel.processes,
-            baseline=baseline,
-        )
-        run_resources = dict(resources, metadata={"path": str(kernel.workdir)})
-        try:
-            with disk:
-                executor.preprocess(nb, run_resources, km=kernel.km)
-        except DeadKernelError:
-            if disk.exceeded:
-                status = "disk-limit"
-                error = (
-                    f"{task.student}: {name}.ipynb wrote {disk.exceeded} into its working "
-                    "folder; the kernel was stopped"
-                )
-            elif fired.is_set():
-                status = "timeout"
-                error = (
-                    f"{task.student}: {name}.ipynb ran longer than the notebook time limit "
-                    f"({options.notebook_timeout:g} s); the kernel was stopped"
-                )
-            else:
-                status = "kernel-died"
-                error = f"{task.student}: the kernel died while running {name}.ipynb"
-        except CellTimeoutError:
-            # The cell ignored the interrupt (it caught KeyboardInterrupt): stop the kernel.
-            status = "timeout"
-            error = (
-                f"{task.student}: a cell of {name}.ipynb kept running after the cell time limit "
-                f"({config.Execute.timeout} s) and ignored the interrupt; the kernel was stopped"
-            )
-        finally:
-            watchdog.cancel()
-            if getattr(executor, "kc", None) is not None:
-                try:
-                    executor.kc.stop_channels()
-                except Exception:  # noqa: BLE001
-                    pass
-    finally:
-        kernel.shutdown()
-
-    _mark_unexecuted(nb)
-    nb, resources = _run(chain.after_execute, nb, resources, config, db_url)
-
-    checks = None
-    verify_error = None
-    if verification is not None:
-        try:
-            checks = verification.result()
-        except Exception as exc:  # noqa: BLE001 - a failed verification fails every check
-            verify_error = f"independent verification failed: {type(exc).__name__}: {exc}"
-            checks = {}
-    verified = checks is not None or not options.verify
-    cells, flagged = _judge(nb, checks, verify_error, task.sources[name])
-    return (
-        # The notebook was validated when read; v4.writes serialises without validating again.
-        NotebookOutcome(name, nbformat.v4.writes(nb), cells, flagged, _manual(nb)),
-        status,
-        error,
-        verified,
-    )
-
-
-def _mark_unexecuted(nb: NotebookNode) -> None:
-    """A test cell the kernel never ran (time limit, dead kernel) must not count as passed."""
-    for cell in nb.cells:
-        if cell.cell_type != "code" or not nbgrader_utils.is_grade(cell):
-            continue
-        if nbgrader_utils.is_solution(cell):
-            continue
-        if cell.get("execution_count") is None and not any(
-            o.get("output_type") == "error" for o in cell.outputs
-        ):
-            cell.outputs.append(
-                nbformat.v4.new_output(
-                    "error",
-                    ename=NOT_EXECUTED,
-                    evalue="the kernel stopped before this test cell ran",
-                    traceback=[f"{NOT_EXECUTED}: the kernel stopped before this test cell ran"],
-                )
-            )
-
-
-def _manual(nb: NotebookNode) -> list[dict]:
-    """Manually graded cells; SaveAutoGrades marks those without an automatic score for review."""
-    out = []
-    for cell in nb.cells:
-        if nbgrader_utils.is_grade(cell) and nbgrader_utils.is_solution(cell):
-            score, max_points = nbgrader_utils.determine_grade(cell)
-            out.append(
-                {
-                    "grade_id": cell.metadata["nbgrader"]["grade_id"],
-                    "max_points": float(max_points),
-                    "needs_manual_grade": score is None,
-                    # 0 for an answer left as the release stub; None until a person grades it.
-                    "score": None if score is None else float(score),
-                }
-            )
-    return out
-
-
-def _contract_functions(source_nb: str) -> list[str]:
-    from autograder.verify import contract_functions
-
-    return list(contract_functions(source_nb))
-
-
-def _judge(nb, checks, verify_error, source_nb):
-    """Make the graded notebook inert, then give each test cell its points (see autograder.verdict).
-
-    ``checks`` is None only when the verification is switched off (the kernel verdict stands).
-    """
-    sanitize_notebook(nb)
-    return judge_notebook(
-        nb, checks, verify_error, _contract_functions(source_nb), verify_on=checks is not None
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Main process
+from autograder.grading.options import GradeOptions, Task
+from autograder.grading.progress import Progress, summary_table
+from autograder.grading.submissions import (
+    MISSING,
+    Submission,
+    copy_rules,
+    find_submissions,
+    shown_name,
+)
+from autograder.grading.untrusted import terminal_safe
+from autograder.grading.worker import _course_chain, _resources, _worker_init, grade_task
+from autograder.reports import results as res
 
 
 def _make_writable_and_remove(path: Path) -> None:
@@ -479,10 +75,6 @@ def _make_writable_and_remove(path: Path) -> None:
             for d in dirs:
                 os.chmod(os.path.join(root, d), 0o755)
         shutil.rmtree(path, onerror=onerror)
-
-
-def _sandbox_quota() -> Budget:
-    return Budget(workdir_quota_bytes(), WORKDIR_QUOTA_FILES)
 
 
 def _prepare_destination(course: Course, sub: Submission) -> Path:
@@ -508,40 +100,6 @@ def _already_graded(course: Course, sub: Submission, names: list[str]) -> dict |
     if not all((dest / f"{n}.ipynb").is_file() for n in names):
         return None
     return previous
-
-
-class Progress:
-    """A progress bar on a terminal, one line per submission otherwise."""
-
-    def __init__(self, total: int, stream: TextIO, enabled: bool) -> None:
-        self.total, self.done, self.stream, self.enabled = total, 0, stream, enabled
-        self.tty = enabled and hasattr(stream, "isatty") and stream.isatty()
-        self.started = time.monotonic()
-
-    def warn(self, message: str) -> None:
-        """A warning on a line of its own (always shown, progress bar or not)."""
-        erase = "\r\x1b[K" if self.tty else ""  # the bar is redrawn by the next advance
-        self.stream.write(f"{erase}warning: {terminal_safe(message)}\n")
-        self.stream.flush()
-
-    def advance(self, result: dict) -> None:
-        self.done += 1
-        if not self.enabled:
-            return
-        elapsed = time.monotonic() - self.started
-        label = terminal_safe(f"{result['student']}: {result['status']}")
-        if result["status"] in res.GRADED_STATUSES:
-            label += f" {result['score']:g}/{result['max_score']:g}"
-        if self.tty:
-            width = 30
-            filled = int(width * self.done / max(self.total, 1))
-            bar = "#" * filled + "." * (width - filled)
-            self.stream.write(f"\r[{bar}] {self.done}/{self.total} {elapsed:5.1f}s  {label:<40.40}")
-            if self.done == self.total:
-                self.stream.write("\n")
-        else:
-            self.stream.write(f"[{self.done}/{self.total}] {elapsed:6.1f}s {label}\n")
-        self.stream.flush()
 
 
 def _finish_result(
@@ -609,7 +167,7 @@ def grade_assignment(
 ) -> list[dict]:
     """Grade every submission of ``assignment``; returns one result dict per student.
 
-    Raises :class:`~autograder.gradebook.CourseError` when the course or assignment is unusable.
+    Raises :class:`~autograder.grading.gradebook.CourseError` when the course or assignment is unusable.
     """
     from autograder.sandbox import (
         RLIMITS,
@@ -659,7 +217,7 @@ def grade_assignment(
     stream.write(f"isolation: {isolation}\n")
     if isolation == RLIMITS:
         # Said once here rather than by every worker.
-        from autograder.kernel import KERNEL_LAUNCHER
+        from autograder.grading.kernel import KERNEL_LAUNCHER
 
         stream.flush()
         try:
@@ -819,43 +377,3 @@ def _dispatch(pool, gb, lock, course, to_grade, sources, workers, isolation, bar
             res.write_result(course.root, result)
             bar.advance(result)
             yield result
-
-
-def summary_table(results: list[dict], assignment: str) -> str:
-    """A plain-text table: one line per student, then counts and flagged cells."""
-    lines = [f"\n{assignment}: {len(results)} submission(s)"]
-    header = f"{'student':<20} {'score':>8} {'max':>6}  status"
-    lines += [header, "-" * len(header)]
-    for r in results:
-        score = f"{r.get('score', 0):g}" if r["status"] in res.GRADED_STATUSES else "-"
-        max_score = f"{r.get('max_score', 0):g}" if r["status"] in res.GRADED_STATUSES else "-"
-        note = " (flagged for review)" if r.get("flagged") else ""
-        lines.append(f"{r['student']:<20} {score:>8} {max_score:>6}  {r['status']}{note}")
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r["status"]] = counts.get(r["status"], 0) + 1
-    lines.append("-" * len(header))
-    lines.append("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
-    for r in results:
-        for cell in r.get("cells", []):
-            if cell.get("flagged"):
-                kernel = cell.get(
-                    "kernel_score", cell["max_points"] if cell["kernel_passed"] else 0
-                )
-                lines.append(
-                    f"FLAGGED {r['student']} {cell['grade_id']}: kernel run "
-                    f"{kernel:g}/{cell['max_points']:g}, independent check "
-                    f"{'passed' if cell['verified_passed'] else 'failed'}, "
-                    f"{cell['points']:g} point(s) given"
-                    + (f" ({cell['message'][:200]})" if cell.get("message") else "")
-                )
-    if any(r.get("verified") is False for r in results):
-        lines.append(
-            "WARNING: autograder.verify is not available: verdicts rest on the kernel run alone"
-        )
-    return "\n".join(terminal_safe(line) for line in lines) + "\n"
-
-
-def exit_status(results: list[dict]) -> int:
-    """Non-zero only when some submission could not be graded."""
-    return 1 if any(r["status"] in res.ERROR_STATUSES for r in results) else 0

@@ -2,7 +2,7 @@
 
 For self-study learners. The notebook (default ``release/<assignment>/<assignment>.ipynb``) is
 graded with the hidden tests of ``source/<assignment>/`` by the instructor's grader itself
-(:func:`autograder.grade.grade_assignment`, same sandbox, same verification), but on a temporary
+(:func:`autograder.grading.run.grade_assignment`, same sandbox, same verification), but on a temporary
 copy of the course with its own temporary gradebook: the course's ``gradebook.db``,
 ``submitted/``, ``autograded/`` and ``reports/`` are never touched. It prints the score and, per
 function, what failed, the failure messages and misconception hints, never the hidden test code.
@@ -22,10 +22,10 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from autograder.feedback import clean_message, hidden_test_lines, manual_state, tag_hint
-from autograder.results import GRADED_STATUSES
-from autograder.untrusted import terminal_safe
-from autograder.verdict import NOT_WRITTEN, PARTIAL, PASSED, cell_tags, outcome_of
+from autograder.grading.untrusted import terminal_safe
+from autograder.grading.verdict import NOT_WRITTEN, PARTIAL, PASSED, cell_tags, outcome_of
+from autograder.reports.feedback import clean_message, hidden_test_lines, manual_state, tag_hint
+from autograder.reports.results import GRADED_STATUSES
 
 #: The student id the learner's copy is graded under inside the temporary course.
 SELF_STUDENT = "selfcheck"
@@ -179,7 +179,7 @@ def selfcheck(
     course_dir: Path, assignment: str, notebook: Path | None = None, keep: bool = False
 ) -> tuple[dict, str]:
     """Grade ``notebook`` in a temporary course; return the result dict and the printed report."""
-    from autograder.grade import grade_assignment
+    from autograder.grading.run import grade_assignment
 
     course_dir = Path(course_dir).resolve()
     notebook = (
@@ -233,7 +233,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from autograder.gradebook import CourseError
+    from autograder.grading.gradebook import CourseError
 
     course_dir = Path(getattr(args, "course_dir", None) or ".")
     try:

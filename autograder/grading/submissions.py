@@ -66,16 +66,16 @@ class CopyRules:
 
 
 def copy_rules(course, assignment: str) -> CopyRules:
-    """The copy rules of one assignment of a course (:class:`~autograder.gradebook.Course`).
+    """The copy rules of one assignment of a course (:class:`~autograder.grading.gradebook.Course`).
 
     Left out: the course's ``CourseDirectory.ignore`` names and notebooks, as ``nbgrader
     autograde`` does; the assignment's own files (``source/<assignment>/`` minus notebooks and
     ``Autograde.exclude_overwriting``) go on top and are reserved in the sandbox's quota.
-    Raises :class:`~autograder.gradebook.CourseError` when they cannot be copied or do not fit.
+    Raises :class:`~autograder.grading.gradebook.CourseError` when they cannot be copied or do not fit.
     """
     from nbgrader.converters import Autograde
 
-    from autograder.gradebook import CourseError
+    from autograder.grading.gradebook import CourseError
     from autograder.sandbox import WORKDIR_QUOTA_FILES, workdir_quota_bytes
 
     exclude = list(course.coursedir.ignore) + ["*.ipynb"]

@@ -28,8 +28,8 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader import utils as nbgrader_utils
 
-from autograder import misconceptions
-from autograder.untrusted import BOUNDS, bounded
+from autograder.grading.untrusted import BOUNDS, bounded
+from autograder.reports import misconceptions
 
 #: Outcomes of a test cell (``outcome`` in the result JSON).
 PASSED, PARTIAL, FAILED, NOT_WRITTEN, KERNEL_FAILED = (

@@ -22,11 +22,11 @@ import shutil
 import sys
 from pathlib import Path
 
-from autograder import hand_grades, misconceptions
-from autograder.pages import page_head
-from autograder.report import SCORED_STATUSES, ResultsError, load_results
-from autograder.untrusted import terminal_safe
-from autograder.verdict import NOT_WRITTEN, OUTCOME_WORDS, PASSED, cell_tags, outcome_of
+from autograder.grading.untrusted import terminal_safe
+from autograder.grading.verdict import NOT_WRITTEN, OUTCOME_WORDS, PASSED, cell_tags, outcome_of
+from autograder.reports import hand_grades, misconceptions
+from autograder.reports.analysis import SCORED_STATUSES, ResultsError, load_results
+from autograder.reports.pages import page_head
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
@@ -90,7 +90,7 @@ def clean_message(message: str, hidden: set[str]) -> str:
 
 
 def tag_hint(tag: str) -> str:
-    """The curated sentence for a tag, with where to read up (see autograder.misconceptions)."""
+    """The curated sentence for a tag, with where to read up (see autograder.reports.misconceptions)."""
     entry = misconceptions.hint(tag)
     if entry is None:
         return tag.replace("-", " ")
@@ -283,7 +283,7 @@ def with_hand_grades(course_dir: Path, assignment: str, notebook: str, result: d
     try:
         from nbgrader.api import Gradebook
 
-        from autograder.gradebook import load_course
+        from autograder.grading.gradebook import load_course
 
         course = load_course(course_dir)
         with Gradebook(course.db_url, course.coursedir.course_id) as gb:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder.gradebook import CourseError, load_course, submission_score
+from autograder.grading.gradebook import CourseError, load_course, submission_score
 
 
 def with_hand_grades(

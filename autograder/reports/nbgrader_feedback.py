@@ -9,11 +9,11 @@ kernel sees the test source and can print it, in any encoding). The course's
 
 * a test cell's source loses its hidden tests (the lines between ``### BEGIN HIDDEN TESTS`` and
   ``### END HIDDEN TESTS``, the markers included), and its outputs are replaced by the grader's
-  verdict (``metadata.calcml``, written by :mod:`autograder.verdict`: outcome, trusted message,
+  verdict (``metadata.calcml``, written by :mod:`autograder.grading.verdict`: outcome, trusted message,
   curated hints), never by what the kernel printed;
 * every output produced from the first hidden-test cell on is removed (a student's hook could
   carry test text into any later cell); earlier outputs are kept, made inert by
-  :func:`autograder.untrusted.sanitize_notebook`;
+  :func:`autograder.grading.untrusted.sanitize_notebook`;
 * any other text holding a line of the hidden tests is redacted as in our own feedback.
 
 Both pages are then safe and show the same scores, verdicts and messages; they are written to the
@@ -27,9 +27,15 @@ from nbconvert.preprocessors import Preprocessor
 from nbformat.v4 import new_output
 from traitlets import Bool
 
-from autograder.feedback import HIDDEN_BEGIN, HIDDEN_END, MIN_REDACT_LENGTH, redact, tag_hint
-from autograder.untrusted import sanitize_notebook
-from autograder.verdict import OUTCOME_WORDS, PASSED, is_test_cell
+from autograder.grading.untrusted import sanitize_notebook
+from autograder.grading.verdict import OUTCOME_WORDS, PASSED, is_test_cell
+from autograder.reports.feedback import (
+    HIDDEN_BEGIN,
+    HIDDEN_END,
+    MIN_REDACT_LENGTH,
+    redact,
+    tag_hint,
+)
 
 REMOVED = "[output not shown in feedback: it was produced after the hidden tests ran]\n"
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from autograder.untrusted import csv_safe
+from autograder.grading.untrusted import csv_safe
 
 # Statuses of a submission that has a score in the gradebook.
 # ("disk-limit": the kernel was stopped for filling its working folder, like "timeout".)

@@ -1,6 +1,6 @@
 """Exec wrapper that applies resource limits, then replaces itself with the real command.
 
-Run as ``python -I -S _limits.py [options] -- argv...``. It depends on the standard library only
+Run as ``python -I -S limits_exec.py [options] -- argv...``. It depends on the standard library only
 (``-S`` skips site-packages, so it starts in a few milliseconds) and never imports the course.
 
 Options:
@@ -35,7 +35,7 @@ import sys
 
 
 def _die(message: str) -> None:
-    sys.stderr.write(f"autograder._limits: {message}\n")
+    sys.stderr.write(f"autograder.sandbox.limits_exec: {message}\n")
     sys.stderr.flush()
     os._exit(126)
 
@@ -64,7 +64,7 @@ def _join_cgroup(path: str, settings: dict[str, int | str]) -> None:
 
 def main(args: list[str]) -> None:
     if "--" not in args:
-        _die("usage: _limits.py [options] -- argv...")
+        _die("usage: limits_exec.py [options] -- argv...")
     split = args.index("--")
     options, argv = args[:split], args[split + 1 :]
     if not argv:

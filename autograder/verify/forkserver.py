@@ -1,13 +1,13 @@
 """A fork server for the trusted test runner: start-up costs paid once per grading worker.
 
-Run as ``python -m autograder._forkserver FD_IN FD_OUT`` by :mod:`autograder.verify`, which owns
-the other ends of the two pipes. The server imports NumPy and :mod:`autograder._test_runner`
+Run as ``python -m autograder.verify.forkserver FD_IN FD_OUT`` by :mod:`autograder.verify.launch`, which owns
+the other ends of the two pipes. The server imports NumPy and :mod:`autograder.verify.trusted`
 once (with every BLAS library held to one thread, so no thread exists when it forks), then
 serves one job at a time:
 
 * it reads one request line, JSON ``{"job", "results", "log", "memory", "env"}``: paths chosen by
   the trusted grader, never code. It runs no student code itself, and parses no student data;
-* it forks a child that does what ``python -m autograder._test_runner JOB RESULTS`` does in a
+* it forks a child that does what ``python -m autograder.verify.trusted JOB RESULTS`` does in a
   fresh process: a new session (so the grader can kill its whole process group), an
   ``RLIMIT_AS`` cap, stdin and stdout on ``/dev/null``, stderr into the log, the grader's
   environment, a fresh NumPy random seed, and an exit status;
@@ -38,7 +38,8 @@ import traceback  # noqa: E402
 
 import numpy  # noqa: E402, F401  (pre-imported for the children)
 
-from autograder import _test_runner, sandbox  # noqa: E402
+from autograder import sandbox  # noqa: E402
+from autograder.verify import trusted  # noqa: E402
 
 MAX_REQUEST = 1024 * 1024
 PR_SET_PDEATHSIG = 1
@@ -74,7 +75,7 @@ def _write(fd: int, message: dict) -> None:
 
 
 def _child(request: dict, fds: tuple[int, ...]) -> int:
-    """In the forked child: become ``python -m autograder._test_runner JOB RESULTS``."""
+    """In the forked child: become ``python -m autograder.verify.trusted JOB RESULTS``."""
     os.setsid()
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -100,13 +101,13 @@ def _child(request: dict, fds: tuple[int, ...]) -> int:
         signal.signal(signum, signal.SIG_DFL)
     numpy.random.seed()  # `random` reseeds itself after a fork; NumPy's global state does not
     # As with `python -m`: argv names the module, sys.path[0] is the working directory.
-    sys.argv = [_test_runner.__file__, job, results]
+    sys.argv = [trusted.__file__, job, results]
     here = os.path.dirname(os.path.abspath(job))
     if sys.flags.safe_path:  # the server runs with -P: no working directory on the path yet
         sys.path.insert(0, here)
     else:
         sys.path[0] = here
-    return _test_runner.main([job, results])
+    return trusted.main([job, results])
 
 
 def _check(request: dict) -> None:
@@ -174,7 +175,7 @@ def serve(fd_in: int, fd_out: int) -> int:
         try:
             request = lines.read()
         except (ValueError, OSError) as error:
-            sys.stderr.write(f"autograder._forkserver: bad request: {error}\n")
+            sys.stderr.write(f"autograder.verify.forkserver: bad request: {error}\n")
             return 2
         if request is None:
             return 0
@@ -182,7 +183,7 @@ def serve(fd_in: int, fd_out: int) -> int:
             if not _run(request, lines, fd_out):
                 return 0
         except (KeyError, TypeError, ValueError) as error:
-            sys.stderr.write(f"autograder._forkserver: bad request: {error}\n")
+            sys.stderr.write(f"autograder.verify.forkserver: bad request: {error}\n")
             return 2
         except BrokenPipeError:
             return 0
@@ -190,14 +191,14 @@ def serve(fd_in: int, fd_out: int) -> int:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        sys.stderr.write("usage: python -m autograder._forkserver FD_IN FD_OUT\n")
+        sys.stderr.write("usage: python -m autograder.verify.forkserver FD_IN FD_OUT\n")
         return 2
     fd_in, fd_out = int(argv[0]), int(argv[1])
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     try:
         os.close(os.pidfd_open(os.getpid()))
     except (AttributeError, OSError) as error:
-        sys.stderr.write(f"autograder._forkserver: no pidfd support: {error}\n")
+        sys.stderr.write(f"autograder.verify.forkserver: no pidfd support: {error}\n")
         return 3
     if not os.environ.get(sandbox.ENV_FORCE):
         sandbox.isolation_method()  # probe bubblewrap once; every child inherits the answer

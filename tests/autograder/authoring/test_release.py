@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ASSIGNMENT = "ps1_derivatives"
 PLAIN_PATH = "/usr/bin:/bin"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ASSIGNMENT = "ps1_derivatives"
 RELEASED = REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 SOLVED = REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"

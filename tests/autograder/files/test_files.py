@@ -112,10 +112,10 @@ def test_files_the_grader_cannot_read_are_named(tmp_path):
                 secret.mkdir()
             secret.chmod(0)
         code = (
-            "import sys\nfrom autograder import files\n"
+            "import sys\nfrom pathlib import Path\nfrom autograder import files\n"
             "for kind in ('file', 'folder'):\n"
             "    try:\n"
-            f"        files.scan(files.Path({str(root)!r}) / kind, [], files.Budget(10**6, 100))\n"
+            f"        files.scan(Path({str(root)!r}) / kind, [], files.Budget(10**6, 100))\n"
             "    except files.FileProblem as problem:\n"
             "        print(kind, problem)\n"
         )
@@ -130,7 +130,7 @@ def test_files_the_grader_cannot_read_are_named(tmp_path):
             text=True,
             preexec_fn=drop,
             cwd="/",
-            env={**os.environ, "PYTHONPATH": str(Path(files.__file__).parents[1])},
+            env={**os.environ, "PYTHONPATH": str(Path(files.__file__).parents[2])},
             check=False,
         )
         lines = done.stdout.splitlines()

@@ -1,4 +1,4 @@
-"""The autograde chain comes from the course's ``Autograde.*_preprocessors`` (autograder.chain).
+"""The autograde chain comes from the course's ``Autograde.*_preprocessors`` (autograder.grading.chain).
 
 Unit checks of how the configured lists become the grader's chain, then a real grading run of a
 scratch course whose ``nbgrader_config.py`` appends a preprocessor of its own to both lists.
@@ -21,9 +21,9 @@ from nbgrader.preprocessors import (
 )
 from traitlets.config import Config
 
-from autograder.chain import course_chain
-from autograder.grade import CappedExecute
-from autograder.gradebook import (
+from autograder.grading.chain import course_chain
+from autograder.grading.execute import CappedExecute
+from autograder.grading.gradebook import (
     CourseError,
     SharedAssignLatePenalties,
     SharedOverwriteCells,

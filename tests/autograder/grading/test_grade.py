@@ -16,10 +16,10 @@ import calcml_grade_cohort as cohort  # loaded by conftest.py
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import results as res
-from autograder.grade import exit_status, summary_table
-from autograder.misconceptions import strip_tag_text
-from autograder.verdict import cell_tags
+from autograder.grading.progress import exit_status, summary_table
+from autograder.grading.verdict import cell_tags
+from autograder.reports import results as res
+from autograder.reports.misconceptions import strip_tag_text
 
 
 @pytest.fixture(scope="module")

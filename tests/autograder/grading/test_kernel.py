@@ -1,4 +1,4 @@
-"""The sandboxed grading kernel (autograder.kernel), driven over its own ZeroMQ connection."""
+"""The sandboxed grading kernel (autograder.grading.kernel), driven over its own ZeroMQ connection."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from jupyter_client.blocking import BlockingKernelClient
 
-from autograder.kernel import SandboxedKernel
+from autograder.grading.kernel import SandboxedKernel
 
 
 def _execute(kernel: SandboxedKernel, code: str) -> dict:

@@ -18,7 +18,7 @@ import pytest
 
 from autograder.cli import main
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ASSIGNMENT = "ps1_derivatives"
 SOURCE = REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 BIN = Path(sys.executable).parent

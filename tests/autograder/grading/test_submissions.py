@@ -9,7 +9,7 @@ import calcml_grade_cohort as cohort  # loaded by conftest.py
 import nbformat
 import pytest
 
-from autograder.submissions import BROKEN, MISSING, check_submission, notebook_problem
+from autograder.grading.submissions import BROKEN, MISSING, check_submission, notebook_problem
 
 BROKEN_STUDENTS = {
     "broken-corrupt": ("broken-notebook", "not valid JSON"),

@@ -22,7 +22,7 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.utils import determine_grade
 
-from autograder.misconceptions import TABLE
+from autograder.reports.misconceptions import TABLE
 
 pytestmark = pytest.mark.nbgrader
 
@@ -261,9 +261,9 @@ def test_honest_work_keeps_full_marks_everywhere(graded):
 
 def test_a_function_not_written_yet_is_said_so_everywhere(graded):
     """The release stub is "not written yet" in feedback, selfcheck and the report: no tags."""
-    from autograder.feedback import hidden_test_lines
-    from autograder.report import analyse, load_results
-    from autograder.selfcheck import format_result
+    from autograder.grading.selfcheck import format_result
+    from autograder.reports.analysis import analyse, load_results
+    from autograder.reports.feedback import hidden_test_lines
 
     course, assignment = graded["course"], graded["assignment"]
     result = graded["results"]["blank"]
@@ -285,7 +285,7 @@ def test_a_function_not_written_yet_is_said_so_everywhere(graded):
 
 
 def test_selfcheck_totals_name_the_points_it_cannot_score(graded):
-    from autograder.selfcheck import format_result
+    from autograder.grading.selfcheck import format_result
 
     text = format_result(graded["results"]["honest"], set())
     assert "self-check cannot score the 2 point(s) of explain_roundoff" in text

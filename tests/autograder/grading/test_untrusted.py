@@ -33,7 +33,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.untrusted import BOUNDS, csv_safe, terminal_safe
+from autograder.grading.untrusted import BOUNDS, csv_safe, terminal_safe
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.browser]
 
@@ -379,8 +379,8 @@ def test_neutralisers_keep_numbers_and_text_apart():
 
 def test_the_policy_itself_stops_a_script_that_slipped_into_our_page(tmp_path):
     """Should escaping ever fail, the page's Content-Security-Policy still runs nothing."""
-    from autograder.feedback import STYLE
-    from autograder.pages import page_head
+    from autograder.reports.feedback import STYLE
+    from autograder.reports.pages import page_head
 
     page = tmp_path / "page.html"
     page.write_text(

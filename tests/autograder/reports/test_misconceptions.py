@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import misconceptions
-from autograder.misconceptions import MAX_TAGS_PER_CELL, TABLE, known
+from autograder.reports import misconceptions
+from autograder.reports.misconceptions import MAX_TAGS_PER_CELL, TABLE, known
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SOURCES = sorted((REPO / "source").glob("*/*.ipynb"))
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 SPELLED_LIKE_A_TAG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")

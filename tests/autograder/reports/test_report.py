@@ -151,7 +151,7 @@ def test_report_html_lists_hardest_item_first_and_shows_plots(reported):
 
 
 def test_report_histogram_counts_every_graded_score(reported, tmp_path):
-    from autograder.report import analyse, load_results
+    from autograder.reports.analysis import analyse, load_results
 
     out, results, _ = reported
     analysis = analyse(load_results(out.parent.parent, ASSIGNMENT), ASSIGNMENT)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from autograder import sandbox
-from autograder.kernel import SandboxedKernel
-from autograder.sandbox import Limits, sandbox_command
+from autograder.grading.kernel import SandboxedKernel
+from autograder.sandbox import Limits, cgroups, sandbox_command
 
 needs_cpu_groups = pytest.mark.skipif(
     sandbox.cpu_root() is None, reason="no writable CPU cgroup here (the grader is not root)"
@@ -103,7 +103,7 @@ def test_the_cpu_share_is_configured_by_environment(monkeypatch):
     monkeypatch.setenv(sandbox.ENV_CPU, "lots")
     with pytest.raises(ValueError, match=sandbox.ENV_CPU):
         Limits()
-    v1 = sandbox.cpu_settings(Limits(cpu_cores=1.5), str(sandbox._CPU_V1_ROOT / "g"))
+    v1 = sandbox.cpu_settings(Limits(cpu_cores=1.5), str(cgroups._CPU_V1_ROOT / "g"))
     assert v1 == {"cpu.shares": "1024", "cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": "150000"}
     v2 = sandbox.cpu_settings(Limits(cpu_cores=1.5, cpu_weight=50), "/sys/fs/cgroup/g")
     assert v2 == {"cpu.weight": "50", "cpu.max": "150000 100000"}

@@ -7,6 +7,7 @@ another student's submission); the sandboxed code runs in one student's folder a
 from __future__ import annotations
 
 import os
+import pwd
 import resource
 import shutil
 import socket
@@ -26,13 +27,15 @@ from autograder.sandbox import (
     BUBBLEWRAP,
     RLIMITS,
     Limits,
+    cgroups,
     isolation_method,
     kill_sandbox,
+    policy,
     run_sandboxed,
     sandbox_command,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def needs_bwrap(test):
@@ -156,7 +159,7 @@ ESCAPE = """
         "config": os.path.join(root, "nbgrader_config.py"),
         "sibling": os.path.join(root, "submitted", "s02", "ps1", "ps1.ipynb"),
         "repo-config": os.path.join(other, "nbgrader_config.py"),
-        "repo-autograder": os.path.join(other, "autograder", "sandbox.py"),
+        "repo-autograder": os.path.join(other, "autograder", "sandbox", "command.py"),
         "home": os.path.expanduser("~root/.bashrc"),
     }
     report = {}
@@ -335,7 +338,7 @@ def test_input_reaches_the_process(course):
 def test_fallback_applies_rlimits_and_says_so(course, monkeypatch, capfd):
     monkeypatch.setenv("CALCML_SANDBOX", "rlimits")
     monkeypatch.setenv("CALCML_SANDBOX_ALLOW_ROOT", "1")
-    monkeypatch.setattr(sandbox, "_warned", set())  # the note is printed once per process
+    monkeypatch.setattr(policy, "_warned", set())  # the note is printed once per process
     assert isolation_method() == RLIMITS
     code = """
         import os, resource
@@ -361,7 +364,7 @@ def _sh(script: str, workdir: Path, **kw):
 def test_fallback_runs_submissions_as_an_unprivileged_user(course, monkeypatch, capfd):
     monkeypatch.setenv("CALCML_SANDBOX", "rlimits")
     monkeypatch.delenv("CALCML_SANDBOX_USER", raising=False)
-    monkeypatch.setattr(sandbox, "_warned", set())
+    monkeypatch.setattr(policy, "_warned", set())
     root = course["root"]
     (root / "source" / "ps1" / "ps1.ipynb").chmod(0o600)
     gradebook = root / "gradebook.db"
@@ -381,7 +384,7 @@ def test_fallback_runs_submissions_as_an_unprivileged_user(course, monkeypatch, 
         assert lines[0] == str(os.geteuid())
         assert "unprivileged user" not in err
         return
-    nobody = sandbox.pwd.getpwnam("nobody")
+    nobody = pwd.getpwnam("nobody")
     assert lines[:2] == [str(nobody.pw_uid), str(nobody.pw_gid)]
     assert lines[2:] == [
         "cannot-read-source",
@@ -396,7 +399,7 @@ def test_fallback_runs_submissions_as_an_unprivileged_user(course, monkeypatch, 
 
 def test_fallback_user_can_be_chosen_and_must_exist(course, monkeypatch, capfd):
     monkeypatch.setenv("CALCML_SANDBOX", "rlimits")
-    monkeypatch.setattr(sandbox, "_warned", set())
+    monkeypatch.setattr(policy, "_warned", set())
     monkeypatch.setenv("CALCML_SANDBOX_USER", "no-such-user-calcml")
     monkeypatch.setenv("CALCML_SANDBOX_ALLOW_ROOT", "1")
     result = _sh("id -u", course["workdir"])
@@ -420,7 +423,7 @@ def test_fallback_refuses_to_run_submissions_as_root(course, tmp_path, monkeypat
     monkeypatch.setenv("CALCML_SANDBOX", "rlimits")
     monkeypatch.delenv("CALCML_SANDBOX_USER", raising=False)
     monkeypatch.delenv("CALCML_SANDBOX_ALLOW_ROOT", raising=False)
-    monkeypatch.setattr(sandbox, "_warned", set())
+    monkeypatch.setattr(policy, "_warned", set())
     command = _private_command(tmp_path)  # nobody cannot reach it
     if os.geteuid() != 0:
         # Not root: the command runs as the grader's own user, nothing to refuse.
@@ -437,7 +440,7 @@ def test_fallback_runs_as_root_only_when_allowed_and_says_why(course, tmp_path, 
     monkeypatch.setenv("CALCML_SANDBOX", "rlimits")
     monkeypatch.delenv("CALCML_SANDBOX_USER", raising=False)
     monkeypatch.setenv("CALCML_SANDBOX_ALLOW_ROOT", "1")
-    monkeypatch.setattr(sandbox, "_warned", set())
+    monkeypatch.setattr(policy, "_warned", set())
     command = _private_command(tmp_path)
     result = run_sandboxed([str(command)], workdir=course["workdir"], timeout=30)
     assert result.returncode == 0
@@ -681,17 +684,17 @@ for held in range(1, 5):
 
 def test_detached_shared_memory_counts_against_the_memory_limit(course):
     """RLIMIT_AS does not see System V segments a process detached; the memory cgroup does."""
-    groups = sandbox._MEMORY_ROOT.glob(sandbox._CGROUP_PREFIX + "*")
-    before = set(groups) if sandbox._MEMORY_ROOT.is_dir() else set()
+    groups = cgroups._MEMORY_ROOT.glob(cgroups._CGROUP_PREFIX + "*")
+    before = set(groups) if cgroups._MEMORY_ROOT.is_dir() else set()
     result = run_python(SYSV_SHM_HOG, course["workdir"], limits=Limits(memory_bytes=1024**3))
     held = result.stdout.decode().split()
-    if not sandbox._cgroup_available():
+    if not cgroups._cgroup_available():
         return  # no cgroups for this user: nothing caps it (documented)
     # 1 GiB limit + 512 MiB margin: the second GiB is never completed.
     assert "held GiB: 2" not in result.stdout.decode(), held
     assert result.returncode != 0
     # Its memory group is gone with it (older ones may be swept meanwhile: never new ones).
-    assert set(sandbox._MEMORY_ROOT.glob(sandbox._CGROUP_PREFIX + "*")) <= before
+    assert set(cgroups._MEMORY_ROOT.glob(cgroups._CGROUP_PREFIX + "*")) <= before
 
 
 def test_disk_watch_counts_files_deeper_than_a_path_can_name(tmp_path):
