@@ -10,37 +10,63 @@ from autograder.reports import results as res
 
 
 class Progress:
-    """A progress bar on a terminal, one line per submission otherwise."""
+    """Progress of a grading run: a tqdm bar on a terminal, one plain line per submission otherwise.
+
+    A log (CI, a file, a pipe) never gets carriage returns or escape codes: it reads
+    ``[3/24]    4.2s s03: graded 17/20`` lines, one per submission, as before.
+    """
 
     def __init__(self, total: int, stream: TextIO, enabled: bool) -> None:
         self.total, self.done, self.stream, self.enabled = total, 0, stream, enabled
         self.tty = enabled and hasattr(stream, "isatty") and stream.isatty()
         self.started = time.monotonic()
+        self.bar = None
+        if self.tty:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=total,
+                file=stream,
+                unit="submission",
+                dynamic_ncols=True,
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} {elapsed} {postfix}",
+                leave=True,
+            )
+
+    def line(self, text: str) -> None:
+        """A line of its own, always shown (above the bar, which tqdm redraws below it)."""
+        if self.bar is not None:
+            self.bar.write(text, file=self.stream)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
 
     def warn(self, message: str) -> None:
         """A warning on a line of its own (always shown, progress bar or not)."""
-        erase = "\r\x1b[K" if self.tty else ""  # the bar is redrawn by the next advance
-        self.stream.write(f"{erase}warning: {terminal_safe(message)}\n")
-        self.stream.flush()
+        self.line(f"warning: {terminal_safe(message)}")
 
     def advance(self, result: dict) -> None:
         self.done += 1
         if not self.enabled:
             return
-        elapsed = time.monotonic() - self.started
         label = terminal_safe(f"{result['student']}: {result['status']}")
         if result["status"] in res.GRADED_STATUSES:
             label += f" {result['score']:g}/{result['max_score']:g}"
-        if self.tty:
-            width = 30
-            filled = int(width * self.done / max(self.total, 1))
-            bar = "#" * filled + "." * (width - filled)
-            self.stream.write(f"\r[{bar}] {self.done}/{self.total} {elapsed:5.1f}s  {label:<40.40}")
-            if self.done == self.total:
-                self.stream.write("\n")
-        else:
-            self.stream.write(f"[{self.done}/{self.total}] {elapsed:6.1f}s {label}\n")
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{label:<40.40}", refresh=False)
+            self.bar.update(1)
+            if self.done >= self.total:
+                self.close()
+            return
+        elapsed = time.monotonic() - self.started
+        self.stream.write(f"[{self.done}/{self.total}] {elapsed:6.1f}s {label}\n")
         self.stream.flush()
+
+    def close(self) -> None:
+        """End the bar (also when a run stops early), leaving the cursor on a fresh line."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def summary_table(results: list[dict], assignment: str) -> str:

@@ -264,10 +264,13 @@ def grade_assignment(
         # A kernel started ahead of time only pays off when a worker grades several submissions.
         options = replace(options, prestart=options.prestart and len(to_grade) > workers)
         bar = Progress(len(to_grade), stream, progress)
-        for result in _run_pool(course, to_grade, sources, workers, options, isolation, bar):
-            results[result["student"]] = result
-            if result["status"] != "graded":
-                stream.write(f"error: {terminal_safe(result['error'])}\n")
+        try:
+            for result in _run_pool(course, to_grade, sources, workers, options, isolation, bar):
+                results[result["student"]] = result
+                if result["status"] != "graded":
+                    bar.line(f"error: {terminal_safe(result['error'])}")
+        finally:
+            bar.close()
 
     ordered = [results[s] for s in sorted(results)]
     # grades.csv covers the whole class, also students this run did not touch (--student).
