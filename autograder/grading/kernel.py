@@ -5,9 +5,9 @@ the connection file and the ZeroMQ socket files live in a directory that is boun
 the sandbox. Interrupts are sent as ``interrupt_request`` messages (a signal to the sandbox
 launcher would not reach the kernel inside its PID namespace).
 
-A kernel can be started ahead of time (:func:`start_kernel` returns at once; the kernel boots
-in the background), so a worker can have the next submission's kernel ready while it still
-post-processes the previous one.
+A kernel can be started ahead of time (constructing a :class:`SandboxedKernel` returns once the
+sandbox's process is launched; the kernel boots in the background), so a worker can have the next
+submission's kernel ready while it still post-processes the previous one.
 """
 
 from __future__ import annotations

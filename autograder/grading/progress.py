@@ -27,9 +27,8 @@ class Progress:
             self.bar = tqdm(
                 total=total,
                 file=stream,
-                unit="submission",
                 dynamic_ncols=True,
-                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} {elapsed} {postfix}",
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} {elapsed}{postfix}",
                 leave=True,
             )
 
