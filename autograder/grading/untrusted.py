@@ -9,7 +9,9 @@ before it is saved:
   attributes at all; JavaScript, SVG, Markdown, LaTeX, widget views and any other type are dropped
   (a note in ``text/plain`` says so);
 * output metadata is dropped (only an image's ``alt`` text, bounded, and its size are kept);
-* notebook metadata keeps only the kernel and language description (widget state goes);
+* notebook metadata keeps only the kernel and language description (widget state goes), the
+  latter only as short plain names (a start-up file in the submission can rewrite it); a prompt
+  number that is not a number is dropped;
 * cell metadata keeps only nbgrader's; markdown attachments are dropped (and links to them
   disabled) and raw HTML in a student's markdown is escaped (``<`` becomes ``&lt;``: text, never
   a tag);
@@ -24,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import re
 
 import nh3
 from nbconvert.preprocessors import Preprocessor
@@ -182,13 +185,56 @@ def sanitize_outputs(outputs: object) -> list[NotebookNode]:
     return clean
 
 
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.+/ -]{0,64}")
+_LANGUAGE_FIELDS = (
+    "name",
+    "version",
+    "mimetype",
+    "file_extension",
+    "pygments_lexer",
+    "nbconvert_exporter",
+    "codemirror_mode",
+)
+
+
+def _plain_name(value: object) -> bool:
+    return isinstance(value, str) and _PLAIN_NAME.fullmatch(value) is not None
+
+
+def _language_info(info: object) -> dict:
+    """The kernel's language description, kept only where every field is a short plain name.
+
+    The description comes from the student's kernel (a start-up file shipped in the submission
+    runs before nbclient asks for it), and nbconvert's pages use some of its fields.
+    """
+    kept: dict = {}
+    if not isinstance(info, dict):
+        return kept
+    for key in _LANGUAGE_FIELDS:
+        value = info.get(key)
+        if _plain_name(value):
+            kept[key] = value
+        elif (
+            key == "codemirror_mode" and isinstance(value, dict) and _plain_name(value.get("name"))
+        ):
+            mode = {"name": value["name"]}
+            if type(value.get("version")) is int:
+                mode["version"] = value["version"]
+            kept[key] = mode
+    return kept
+
+
 def sanitize_notebook(nb: NotebookNode) -> NotebookNode:
     """Make ``nb`` (a graded student notebook) inert and bounded, in place; returns it."""
     metadata = nb.get("metadata", {})
     nb.metadata = NotebookNode(
         {k: copy.deepcopy(metadata[k]) for k in KEPT_NOTEBOOK_METADATA if k in metadata}
     )
+    if "language_info" in nb.metadata:
+        nb.metadata.language_info = NotebookNode(_language_info(nb.metadata.language_info))
     for cell in nb.cells:
+        if cell.cell_type == "code" and type(cell.get("execution_count")) is not int:
+            cell.execution_count = None
         nbgrader = cell.get("metadata", {}).get("nbgrader")
         cell.metadata = NotebookNode({"nbgrader": nbgrader} if isinstance(nbgrader, dict) else {})
         cell.pop("attachments", None)

@@ -235,6 +235,16 @@ def _grade_notebook(task, name, path, config, options, db_url):
                 f"{task.student}: a cell of {name}.ipynb kept running after the cell time limit "
                 f"({config.Execute.timeout} s) and ignored the interrupt; the kernel was stopped"
             )
+        except Exception as problem:  # noqa: BLE001 - nbclient failed on what the kernel sent
+            # (CappedExecute drops the malformed messages it can recognise; this is the rest.)
+            status = "kernel-died"
+            error = (
+                f"{task.student}: the kernel sent a message the grader cannot read while running "
+                f"{name}.ipynb ({type(problem).__name__}); the kernel was stopped"
+            )
+            running = getattr(executor, "_running_cell", None)
+            if isinstance(running, int) and 0 <= running < len(nb.cells):
+                nb.cells[running].execution_count = None  # that cell did not finish
         finally:
             watchdog.cancel()
             if getattr(executor, "kc", None) is not None:
