@@ -55,6 +55,7 @@ class StudentProcess:
         self.refused: str | None = None  # why no student process may start any more
         self.target = 0  # the student cells that must have run (those before the current test)
         self.reached = 0  # the student cells the running process has been through
+        self.used = False  # the running process has answered a test
 
     @property
     def alive(self) -> bool:
@@ -151,6 +152,7 @@ class StudentProcess:
         )
         self.ready = False
         self.reached = 0
+        self.used = False
 
     def ensure(self, until: int) -> None:
         """Have the student's cells before ``until`` run (in order), restarting when needed."""
@@ -159,13 +161,19 @@ class StudentProcess:
             self.wait_ready()  # collects the start in flight, or starts afresh up to the target
         if self.reached < self.target:
             self.channel.deadline = time.monotonic() + self.cell_timeout + GRACE_SECONDS
-            self.channel.send({"op": "advance", "until": self.target})
+            self.used = True  # it has answered a test: it may have left data on the pipe
+            try:
+                self.channel.send({"op": "advance", "until": self.target})
+            except PeerGone:
+                self.kill()
             self.ready = False
             self.wait_ready()
 
     def wait_ready(self) -> None:
         """Wait until the student's cells have run; restart without a cell that kills or hangs it."""
+        afresh = False
         for _attempt in range(len(self.cells) + 2):
+            used = self.used
             if self.refused:
                 self.kill()
                 raise RuntimeError(self.refused)
@@ -205,6 +213,11 @@ class StudentProcess:
                 code = self.process.poll() if self.process else None
                 reason = f"stopped the student's process ({error}; exit status {code})"
             self.kill()
+            if current is None and used and not afresh:
+                # A process that had answered tests (and may have left data on the pipe for the
+                # next one, or broken off in the middle of an answer): start once afresh.
+                afresh = True
+                continue
             if current is None:
                 # Not inside a cell: the process itself failed (start-up, or a lie about cells).
                 raise RuntimeError(f"the student's process failed outside any cell: {reason}")

@@ -187,9 +187,15 @@ class Channel(Codec):
             if op not in ("return", "raise") or reply.get("id") != call_id:
                 self.broken = True
                 raise ProtocolError(f"unexpected {op!r} message while waiting for an answer")
-            self._copy_back(args, kwargs, reply.get("mutated", []))
-            if op == "return":
-                return self.decode(reply.get("value"))
+            try:
+                self._copy_back(args, kwargs, reply.get("mutated", []))
+                if op == "return":
+                    return self.decode(reply.get("value"))
+            except ProtocolError:
+                # An answer that cannot be read: the other side may be anywhere in its
+                # conversation now, so nothing more is said on this channel.
+                self.broken = True
+                raise
             raise self._exception(reply)
 
     def _exception(self, reply: dict) -> BaseException:
