@@ -1,7 +1,7 @@
 """Grading on a Dask distributed cluster: ``grade --scheduler ADDRESS`` and ``--dask-local N``.
 
 The coordinator (the machine running ``python -m autograder grade``) does everything the local
-pool's main process does (:mod:`autograder.grade`): it finds and checks the submissions,
+pool's main process does (:mod:`autograder.grading.run`): it finds and checks the submissions,
 registers each in the gradebook, prepares ``autograded/<student>/<assignment>/``, and saves every
 result, as the only writer of the gradebook, ``autograded/``, the results JSON and
 ``grades.csv``. Only the grading of one submission is a Dask task: the task carries the
@@ -48,8 +48,8 @@ from typing import TextIO
 from nbgrader.api import Gradebook, MissingEntry
 
 from autograder.db_retry import retrying
-from autograder.gradebook import Course, CourseError, register_submission
-from autograder.untrusted import terminal_safe
+from autograder.grading.gradebook import Course, CourseError, register_submission
+from autograder.grading.untrusted import terminal_safe
 
 PACKAGE = Path(__file__).resolve().parent
 INSTALL_HINT = "pip install 'dask[distributed]' 'psycopg[binary]' (or the course's `cluster` extra)"
@@ -223,7 +223,7 @@ def _isolation_here() -> tuple[str, str | None]:
 
 def probe_worker(dask_worker=None) -> dict:
     """What the coordinator checks before it hands out work (run on every worker)."""
-    import autograder.grade  # noqa: F401 - import the grader now, not in the first task
+    import autograder.grading.run  # noqa: F401 - import the grader now, not in the first task
 
     isolation, reason = _isolation_here()
     nthreads = getattr(getattr(dask_worker, "state", None), "nthreads", None)
@@ -258,8 +258,8 @@ def _grading_thread() -> ThreadPoolExecutor:
 
 
 def _start_run(shared: dict) -> None:
-    """Point the grader's worker state (``autograder.grade._worker``) at this run."""
-    from autograder import grade
+    """Point the grader's worker state (``autograder.grading.worker._worker``) at this run."""
+    from autograder.grading import worker as grade
 
     if _WorkerState.run_id == shared["run_id"]:
         return
@@ -296,7 +296,7 @@ def _start_run(shared: dict) -> None:
 
 
 def _end_run() -> None:
-    from autograder import grade
+    from autograder.grading import worker as grade
 
     if _WorkerState.run_id is None:
         return
@@ -314,7 +314,8 @@ def _end_run() -> None:
 
 
 def _grade_here(shared: dict, job: dict) -> dict:
-    from autograder import grade
+    from autograder.grading.options import Task
+    from autograder.grading.worker import grade_task
 
     isolation, reason = _isolation_here()
     if reason is not None:
@@ -330,7 +331,7 @@ def _grade_here(shared: dict, job: dict) -> dict:
             notebooks[name] = str(path)
         dest = folder / "autograded"
         unpack_folder(job["files"], dest)
-        task = grade.Task(
+        task = Task(
             student=job["student"],
             assignment=job["assignment"],
             notebooks=notebooks,
@@ -339,7 +340,7 @@ def _grade_here(shared: dict, job: dict) -> dict:
             digest=job["digest"],
             prestart_next=job["prestart_next"],
         )
-        outcome = grade.grade_task(task)
+        outcome = grade_task(task)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     outcome["isolation"] = isolation
@@ -357,7 +358,7 @@ def grade_remote(shared: dict, job: dict) -> dict:
 
 
 def _warm(shared: dict) -> None:
-    from autograder import grade
+    from autograder.grading import worker as grade
 
     _start_run(shared)
     if grade._worker["options"].prestart and grade._worker.get("next_kernel") is None:
@@ -511,8 +512,9 @@ class DaskBackend:
         """Grade ``to_grade`` on the cluster; yields each result once it is saved (coordinator)."""
         from distributed import wait
 
-        from autograder import grade
-        from autograder import results as res
+        from autograder.grading.options import Task
+        from autograder.grading.run import _prepare_destination, save_outcome
+        from autograder.reports import results as res
 
         names = list(sources)
         assignment = to_grade[0].assignment
@@ -551,7 +553,7 @@ class DaskBackend:
                         )
                         if warning:
                             bar.warn(warning)
-                        dest = grade._prepare_destination(course, sub)
+                        dest = _prepare_destination(course, sub)
                         job = {
                             "student": sub.student,
                             "assignment": sub.assignment,
@@ -562,7 +564,7 @@ class DaskBackend:
                             "files": pack_folder(dest),
                             "prestart_next": len(queue) >= self.workers,
                         }
-                        task = grade.Task(
+                        task = Task(
                             student=sub.student,
                             assignment=sub.assignment,
                             notebooks={k: str(v) for k, v in sub.notebooks.items()},
@@ -593,7 +595,7 @@ class DaskBackend:
                         isolation = outcome.get("isolation", REQUIRED_ISOLATION)
 
                         def save(task=task, outcome=outcome, isolation=isolation):
-                            return grade.save_outcome(gb, course, task, outcome, isolation)
+                            return save_outcome(gb, course, task, outcome, isolation)
 
                         result = retry(save, f"saving {task.student}")
                         res.write_result(course.root, result)

@@ -7,7 +7,7 @@ submission, or saving one student's result) is tried again with a growing pause,
 ``CALCML_DB_RETRY_SECONDS`` (default 120 s). Each of those writes is idempotent (nbgrader's
 ``update_or_create`` calls, scores overwritten), so trying one again cannot record a student
 twice. When the database stays away longer, the run stops with :class:`GradebookUnavailable`,
-a :class:`~autograder.gradebook.CourseError`: what was saved stays saved, and the same command
+a :class:`~autograder.grading.gradebook.CourseError`: what was saved stays saved, and the same command
 resumes.
 """
 
@@ -23,7 +23,7 @@ from typing import TypeVar
 from nbgrader.api import Gradebook
 from sqlalchemy import exc as sa_exc
 
-from autograder.gradebook import CourseError
+from autograder.grading.gradebook import CourseError
 
 ENV_RETRY = "CALCML_DB_RETRY_SECONDS"
 DEFAULT_RETRY_SECONDS = 120.0
