@@ -37,10 +37,10 @@ c.LimitOutput.max_traceback = 100
 
 # nbgrader's own feedback (`nbgrader generate_feedback`, formgrader's "Generate Feedback"): hidden
 # tests removed and the grader's verdicts shown instead of the kernel's outputs, every student
-# output made inert, as in `python -m autograder feedback` (see autograder/nbgrader_feedback.py).
+# output made inert, as in `python -m autograder feedback` (see autograder/reports/nbgrader_feedback.py).
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from autograder.nbgrader_feedback import SafeFeedback  # noqa: E402
+from autograder.reports.nbgrader_feedback import SafeFeedback  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, SafeFeedback, CSSHTMLHeaderPreprocessor]

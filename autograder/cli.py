@@ -24,11 +24,23 @@ from pathlib import Path
 
 # Subcommands implemented in other modules: name -> (module, one-line help).
 EXTERNAL_COMMANDS = {
-    "report": ("autograder.report", "item analysis of an assignment (HTML page, PNG plots, CSV)"),
-    "feedback": ("autograder.feedback", "per-student feedback HTML (hidden tests never shown)"),
-    "selfcheck": ("autograder.selfcheck", "grade your own work locally and see a score"),
-    "validate": ("autograder.validate", "run a notebook's tests; exit status 1 when one fails"),
-    "release": ("autograder.release", "regenerate release/ from source/ (nbgrader, safely)"),
+    "report": (
+        "autograder.reports.report",
+        "item analysis of an assignment (HTML page, PNG plots, CSV)",
+    ),
+    "feedback": (
+        "autograder.reports.feedback",
+        "per-student feedback HTML (hidden tests never shown)",
+    ),
+    "selfcheck": ("autograder.grading.selfcheck", "grade your own work locally and see a score"),
+    "validate": (
+        "autograder.authoring.validate",
+        "run a notebook's tests; exit status 1 when one fails",
+    ),
+    "release": (
+        "autograder.authoring.release",
+        "regenerate release/ from source/ (nbgrader, safely)",
+    ),
 }
 
 
@@ -96,13 +108,10 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    from autograder.grade import (
-        DEFAULT_NOTEBOOK_TIMEOUT,
-        GradeOptions,
-        exit_status,
-        grade_assignment,
-    )
-    from autograder.gradebook import CourseError
+    from autograder.grading.gradebook import CourseError
+    from autograder.grading.options import DEFAULT_NOTEBOOK_TIMEOUT, GradeOptions
+    from autograder.grading.progress import exit_status
+    from autograder.grading.run import grade_assignment
 
     # Ctrl-C (or SIGTERM) stops a run cleanly even when started with SIGINT ignored
     # (a background job): what was saved stays saved, the next run resumes.
@@ -122,7 +131,7 @@ def run_grade(args: argparse.Namespace) -> int:
     if args.scheduler is not None or args.dask_local is not None:
         if args.workers is not None:
             raise CourseError("--workers is for the local pool: a Dask cluster has its own workers")
-        from autograder.cluster import DaskBackend
+        from autograder.grading.cluster import DaskBackend
 
         backend = DaskBackend(address=args.scheduler, local=args.dask_local)
     try:
@@ -197,7 +206,7 @@ def _interrupt(signum, frame):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from autograder.gradebook import CourseError
+    from autograder.grading.gradebook import CourseError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     # Import report/feedback/selfcheck only when that command is used.

@@ -2,7 +2,7 @@
 
 Prints milliseconds per notebook for an honest-looking notebook (a few text and PNG outputs per
 cell) and for a hostile one (50 outputs per cell, HTML with scripts, SVG, widget metadata), so a
-change to :mod:`autograder.untrusted` can be weighed against the ~1-2 s a submission takes.
+change to :mod:`autograder.grading.untrusted` can be weighed against the ~1-2 s a submission takes.
 
     .venv/bin/python benchmarks/untrusted_cost.py [--repeat N]
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_output
 
-from autograder.untrusted import sanitize_notebook
+from autograder.grading.untrusted import sanitize_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(20_000)).decode()

@@ -16,7 +16,9 @@ from .people import ASSIGNMENT, answer_cell_indexes, answers_from_source
 pytestmark = [pytest.mark.hub, pytest.mark.slow]
 COURSE = "calculus-for-ml"
 # printed only when the imports work (the echoed command line holds the two halves apart)
-IMPORTS = "import nbformat, nbgrader, calcml, autograder.selfcheck; print('imports' + '-ok')"
+IMPORTS = (
+    "import nbformat, nbgrader, calcml, autograder.grading.selfcheck; print('imports' + '-ok')"
+)
 
 
 def venv(name: str):

@@ -1,0 +1,1 @@
+"""Tools for the author of the assignments: ``validate`` a notebook, ``release`` from ``source/``."""
