@@ -528,8 +528,8 @@ def test_dask_local_grades_on_a_cluster_of_its_own(faults, env):
 
 
 def test_a_task_on_a_worker_without_the_sandbox_refuses(monkeypatch):
-    from autograder.grading import cluster
+    from autograder.grading import cluster_worker
 
     monkeypatch.setenv("CALCML_SANDBOX", "rlimits")
-    outcome = cluster._grade_here({}, {})
+    outcome = cluster_worker._grade_here({}, {})
     assert outcome["refused"] == "CALCML_SANDBOX=rlimits is set there"
