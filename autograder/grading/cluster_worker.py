@@ -12,6 +12,7 @@ of its processes to the thread that started them), and refuses when bubblewrap i
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import socket
@@ -19,12 +20,15 @@ import sys
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import OverwriteKernelspec
 
+from autograder.grading.chain import Chain
 from autograder.grading.options import Task
 
 PACKAGE = Path(__file__).resolve().parents[1]  # the whole autograder package
@@ -59,6 +63,7 @@ class NotebookCopy:
     grade_cells: list[GradedCellCopy] = field(default_factory=list)
     solution_cells: list[GradedCellCopy] = field(default_factory=list)
     task_cells: list[GradedCellCopy] = field(default_factory=list)
+    kernelspec: str | None = None
 
 
 class _NoSession:
@@ -95,6 +100,7 @@ class GradebookSnapshot:
                 task_cells=[
                     GradedCellCopy(c.name, float(c.max_score), c.cell_type) for c in nb.task_cells
                 ],
+                kernelspec=nb.kernelspec,
             )
         gb.db.remove()
         return cls(assignment, notebooks)
@@ -119,6 +125,41 @@ class GradebookSnapshot:
             if cell.name == name:
                 return cell
         raise MissingEntry(f"No such grade cell: {assignment}/{notebook}/{name}")
+
+
+class SnapshotOverwriteKernelspec(OverwriteKernelspec):
+    """nbgrader's ``OverwriteKernelspec`` (the source notebook's kernelspec wins) on the snapshot.
+
+    The stock step opens the gradebook itself, which a worker on another machine cannot reach.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: dict):
+        info = resources["nbgrader"]
+        snapshot = worker_state()["gradebook"]
+        kernelspec = snapshot.find_notebook(info["notebook"], info["assignment"]).kernelspec
+        if kernelspec:
+            nb.metadata["kernelspec"] = json.loads(kernelspec)
+        return nb, resources
+
+
+def _without_gradebook(chain: Chain) -> Chain:
+    """The course's chain with every step that would open the gradebook reading the snapshot."""
+
+    def swap(steps: tuple[type, ...]) -> tuple[type, ...]:
+        return tuple(SnapshotOverwriteKernelspec if s is OverwriteKernelspec else s for s in steps)
+
+    return replace(
+        chain,
+        sanitize=swap(chain.sanitize),
+        before_execute=swap(chain.before_execute),
+        after_execute=swap(chain.after_execute),
+    )
+
+
+def worker_state() -> dict:
+    from autograder.grading import worker
+
+    return worker._worker
 
 
 # --------------------------------------------------------------------------------------------
@@ -259,6 +300,7 @@ def _start_run(shared: dict) -> None:
         # OverwriteCells reads the trusted cells from the snapshot (no gradebook here).
         gradebook=shared["snapshot"],
     )
+    worker._worker["chain"] = _without_gradebook(worker._course_chain(shared["config"]))
     _WorkerState.run_id, _WorkerState.scratch, _WorkerState.sources = (
         shared["run_id"],
         scratch,
