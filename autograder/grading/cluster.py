@@ -50,7 +50,7 @@ from autograder.grading.cluster_worker import (
     warm_worker,
 )
 from autograder.grading.db_retry import retrying
-from autograder.grading.gradebook import Course, CourseError, register_submission
+from autograder.grading.gradebook import Course, CourseError, register_and_commit
 from autograder.grading.options import Task
 from autograder.grading.untrusted import terminal_safe
 
@@ -188,8 +188,14 @@ class DaskBackend:
 
     # -- one run -----------------------------------------------------------------------------
 
-    def run(self, course: Course, to_grade: list, sources: dict[str, str], options, bar):
-        """Grade ``to_grade`` on the cluster; yields each result once it is saved (coordinator)."""
+    def run(
+        self, course: Course, to_grade: list, sources: dict[str, str], workers, options, _, bar
+    ):
+        """Grade ``to_grade`` on the cluster; yields each result once it is saved (coordinator).
+
+        The arguments are the local pool's (``workers`` is :attr:`workers`; the isolation is each
+        worker's own, checked to be bubblewrap).
+        """
         from distributed import wait
 
         from autograder.grading import run as local
@@ -227,7 +233,7 @@ class DaskBackend:
                     while queue and len(pending) < window:
                         sub = queue.pop(0)
                         warning = retry(
-                            lambda sub=sub: _register(gb, course, sub),
+                            lambda sub=sub: register_and_commit(gb, course, sub),
                             f"registering {sub.student}",
                         )
                         if warning:
@@ -314,10 +320,3 @@ class DaskBackend:
         if "refused" in outcome:
             outcome["worker"] = _worker_name(outcome.get("worker", "?"), outcome)
         return outcome
-
-
-def _register(gb: Gradebook, course: Course, sub) -> str | None:
-    warning = register_submission(gb, course, sub.assignment, sub.student, sub.directory)
-    gb.db.commit()
-    gb.db.remove()
-    return warning
