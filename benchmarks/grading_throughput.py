@@ -69,9 +69,60 @@ def fill(builder, count: int, prefix: str = "student") -> None:
         builder.submit(f"{prefix}{i:04d}", notebooks[i % 4])
 
 
+CPUACCT = Path("/sys/fs/cgroup/cpuacct")
+
+
+class CpuMeter:
+    """CPU seconds of a process and everything it starts.
+
+    The sandboxed kernels are not reaped by the grader itself (bubblewrap's own init reaps them),
+    so ``RUSAGE_CHILDREN`` misses them: where the cgroup-v1 ``cpuacct`` hierarchy is writable
+    (root), the command runs in a ``cpuacct`` group of its own, which the sandbox never moves
+    processes out of, and the group's usage counts every process of the tree.
+    """
+
+    def __init__(self) -> None:
+        self.group = None
+        if self.available():
+            group = CPUACCT / f"calcml-bench-{os.getpid()}-{time.monotonic_ns()}"
+            try:
+                group.mkdir()
+                self.group = group
+            except OSError:
+                pass
+        self.before = resource.getrusage(resource.RUSAGE_CHILDREN)
+
+    @staticmethod
+    def available() -> bool:
+        return os.geteuid() == 0 and (CPUACCT / "cpuacct.usage").exists()
+
+    @classmethod
+    def method(cls) -> str:
+        return "a cpuacct cgroup" if cls.available() else "rusage (sandboxed kernels not counted)"
+
+    def enter(self) -> None:
+        """In the child, before exec (preexec_fn)."""
+        if self.group is not None:
+            (self.group / "cgroup.procs").write_text(str(os.getpid()))
+
+    def seconds(self) -> float:
+        if self.group is not None:
+            used = int((self.group / "cpuacct.usage").read_text()) / 1e9
+            for _ in range(100):  # the last sandboxes may still be exiting
+                try:
+                    self.group.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            return used
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        b = self.before
+        return (after.ru_utime - b.ru_utime) + (after.ru_stime - b.ru_stime)
+
+
 def measured_run(argv: list[str], course: Path, env: dict) -> dict:
     """Run the grader (argv after ``-m autograder``): wall s, CPU s of the whole tree, peak RSS."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    meter = CpuMeter()
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", PEAK_WRAPPER, *argv],
@@ -80,9 +131,10 @@ def measured_run(argv: list[str], course: Path, env: dict) -> dict:
         capture_output=True,
         text=True,
         timeout=6 * 3600,
+        preexec_fn=meter.enter,
     )
     wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = meter.seconds()
     if done.returncode != 0:
         print(done.stderr[-3000:], file=sys.stderr)
         raise SystemExit(f"grading failed (exit {done.returncode})")
@@ -91,7 +143,6 @@ def measured_run(argv: list[str], course: Path, env: dict) -> dict:
         for line in reversed(done.stderr.splitlines())
         if line.startswith("coordinator-peak-rss-kib")
     )
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"wall": wall, "cpu": cpu, "peak_kib": peak, "stderr": done.stderr}
 
 
@@ -99,6 +150,7 @@ def scaling(
     cohort, env, scratch: Path, assignment: str, sizes: list[int], extra: list[str]
 ) -> None:
     print(f"assignment {assignment}, local pool, sizes {sizes}, scratch {scratch}")
+    print(f"CPU seconds counted with {CpuMeter.method()}")
     print(
         f"{'submissions':>11} {'wall s':>8} {'s/sub':>7} {'CPU s/sub':>9} {'coordinator peak RSS':>21}"
     )
@@ -190,15 +242,13 @@ def main() -> int:
                     env,
                     "stock nbgrader autograde",
                 )
-            ours_seconds, ours = _timed(
-                cohort,
-                cohort.grade_command(ours_course, assignment, *extra),
-                ours_course,
-                env,
-                "autograder grade",
+            ours = measured_run(
+                ["--course-dir", str(ours_course), "grade", assignment, *extra], ours_course, env
             )
+            ours_seconds = ours["wall"]
             isolation = next(
-                (line for line in ours.stderr.splitlines() if line.startswith("isolation:")), "?"
+                (line for line in ours["stderr"].splitlines() if line.startswith("isolation:")),
+                "?",
             )
             with (ours_course / "reports" / assignment / "grades.csv").open() as handle:
                 rows = list(csv.DictReader(handle))
@@ -221,13 +271,12 @@ def main() -> int:
                 shutil.copytree(base, dask_course)
                 # (a Dask cluster has its own workers: no --workers)
                 dask_argv = ["--no-progress", "--dask-local", str(args.dask_local)]
-                dask_seconds, _ = _timed(
-                    cohort,
-                    cohort.grade_command(dask_course, assignment, *dask_argv),
+                dask = measured_run(
+                    ["--course-dir", str(dask_course), "grade", assignment, *dask_argv],
                     dask_course,
                     env,
-                    "autograder grade --dask-local",
                 )
+                dask_seconds = dask["wall"]
                 same = (dask_course / "reports" / assignment / "grades.csv").read_text() == (
                     ours_course / "reports" / assignment / "grades.csv"
                 ).read_text()
@@ -236,6 +285,12 @@ def main() -> int:
                     f"grade --dask-local {args.dask_local}     : {dask_seconds:7.1f} s  "
                     f"({dask_seconds / n:.2f} s/submission, {dask_seconds / ours_seconds:.3f}x the "
                     f"local pool's time, grades.csv {'identical' if same else 'DIFFERENT'})"
+                )
+                print(
+                    f"  CPU s/submission (whole tree, {CpuMeter.method()}): local pool "
+                    f"{ours['cpu'] / n:.3f}, --dask-local {dask['cpu'] / n:.3f}; coordinator peak "
+                    f"RSS: local pool {ours['peak_kib'] / 1024:.0f} MiB, --dask-local "
+                    f"{dask['peak_kib'] / 1024:.0f} MiB"
                 )
                 if not args.keep:
                     shutil.rmtree(dask_course, ignore_errors=True)

@@ -108,7 +108,19 @@ class DaskBackend:
         try:
             if self.local is not None:
                 # Workers forked from this process start at once, the grader already imported.
-                dask.config.set({"distributed.worker.multiprocessing-method": "fork"})
+                # No statistical profiler (a thread sampling every 10 ms) taking grading CPU.
+                dask.config.set(
+                    {
+                        "distributed.worker.multiprocessing-method": "fork",
+                        "distributed.worker.profile.enabled": False,
+                        # (Dask's default sets MALLOC_TRIM_THRESHOLD_=65536 in its workers: a
+                        # trim after nearly every free, paid by the notebook processing.)
+                        "distributed.nanny.pre-spawn-environ": {},
+                        # Fewer wake-ups of the idle machinery on a machine that also grades.
+                        "distributed.admin.system-monitor.interval": "5s",
+                        "distributed.worker.memory.monitor-interval": "1s",
+                    }
+                )
                 self.cluster = distributed.LocalCluster(
                     n_workers=self.local,
                     threads_per_worker=1,
