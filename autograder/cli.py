@@ -131,7 +131,7 @@ def run_grade(args: argparse.Namespace) -> int:
     if args.scheduler is not None or args.dask_local is not None:
         if args.workers is not None:
             raise CourseError("--workers is for the local pool: a Dask cluster has its own workers")
-        from autograder.cluster import DaskBackend
+        from autograder.grading.cluster import DaskBackend
 
         backend = DaskBackend(address=args.scheduler, local=args.dask_local)
     try:

@@ -137,6 +137,13 @@ def register_submission(
     return warning
 
 
+def register_and_commit(gb: Gradebook, course: Course, sub) -> str | None:
+    """:func:`register_submission` of a found submission, committed: one write to retry."""
+    warning = register_submission(gb, course, sub.assignment, sub.student, sub.directory)
+    gb.db.commit()
+    return warning
+
+
 def _timestamp_text(directory: Path) -> str:
     try:
         with open(Path(directory) / "timestamp.txt", "rb") as handle:

@@ -41,11 +41,13 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from autograder.files import Plan, copy_into
+from autograder.grading.db_retry import Retrying
 from autograder.grading.gradebook import (
     Course,
     CourseError,
     assignment_notebooks,
     load_course,
+    register_and_commit,
     register_submission,
     save_grades,
     submission_score,
@@ -102,6 +104,26 @@ def _already_graded(course: Course, sub: Submission, names: list[str]) -> dict |
     return previous
 
 
+def save_outcome(gb, course: Course, task: Task, outcome: dict, isolation: str) -> dict:
+    """Record one graded (or failed) submission in the gradebook; the result for the results JSON.
+
+    The one place a grading outcome becomes gradebook rows, whether it was graded here or on a
+    Dask worker."""
+    if outcome["notebooks"]:
+        saved = _finish_result(gb, course, task, outcome, isolation)
+    else:
+        saved = res.error_result(
+            task.student,
+            task.assignment,
+            outcome["status"],
+            outcome["error"],
+            isolation=isolation,
+            submission_digest=task.digest,
+        )
+    gb.db.remove()
+    return saved
+
+
 def _finish_result(
     gb: Gradebook, course: Course, task: Task, outcome: dict, isolation: str
 ) -> dict:
@@ -147,26 +169,6 @@ def _finish_result(
     }
 
 
-def save_outcome(gb, course, task, outcome: dict, isolation: str) -> dict:
-    """Record one graded (or failed) submission in the gradebook; the result for the results JSON.
-
-    The one place a grading outcome becomes gradebook rows, whether it was graded here or on a
-    Dask worker."""
-    if outcome["notebooks"]:
-        saved = _finish_result(gb, course, task, outcome, isolation)
-    else:
-        saved = res.error_result(
-            task.student,
-            task.assignment,
-            outcome["status"],
-            outcome["error"],
-            isolation=isolation,
-            submission_digest=task.digest,
-        )
-    gb.db.remove()
-    return saved
-
-
 def _default_workers() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -188,8 +190,7 @@ def grade_assignment(
 ) -> list[dict]:
     """Grade every submission of ``assignment``; returns one result dict per student.
 
-    ``backend`` (an :class:`autograder.cluster.DaskBackend`) grades on a Dask cluster instead of
-    the local pool; the caller closes it.
+    ``backend``: a :class:`~autograder.grading.cluster.DaskBackend` instead of the local pool.
 
     Raises :class:`~autograder.grading.gradebook.CourseError` when the course or assignment is unusable.
     """
@@ -292,12 +293,9 @@ def grade_assignment(
         # A kernel started ahead of time only pays off when a worker grades several submissions.
         options = replace(options, prestart=options.prestart and len(to_grade) > workers)
         bar = Progress(len(to_grade), stream, progress)
-        if backend is None:
-            run = _run_pool(course, to_grade, sources, workers, options, isolation, bar)
-        else:
-            run = backend.run(course, to_grade, sources, options, bar)
         try:
-            for result in run:
+            run = _run_pool if backend is None else backend.run
+            for result in run(course, to_grade, sources, workers, options, isolation, bar):
                 results[result["student"]] = result
                 if result["status"] != "graded":
                     bar.line(f"error: {terminal_safe(result['error'])}")
@@ -360,17 +358,15 @@ def _run_pool(course, to_grade, sources, workers, options, isolation, bar):
 def _dispatch(pool, gb, lock, course, to_grade, sources, workers, isolation, bar, pending):
     """Hand out submissions (registering each just before) and save outcomes as they come."""
     queue = list(to_grade)
+    write = Retrying(gb, bar.warn, course.db_url)  # waits for a database that went away
     # A short queue: an interrupted run loses little and resumes cleanly.
     while queue or pending:
         while queue and len(pending) < 2 * workers:
             sub = queue.pop(0)
             with lock:
-                warning = register_submission(
-                    gb, course, sub.assignment, sub.student, sub.directory
-                )
+                warning = write(f"registering {sub.student}", register_and_commit, gb, course, sub)
                 if warning:
                     bar.warn(warning)
-                gb.db.commit()
                 gb.db.remove()  # end the read transaction: workers read next
             task = Task(
                 student=sub.student,
@@ -397,7 +393,9 @@ def _dispatch(pool, gb, lock, course, to_grade, sources, workers, isolation, bar
                     "elapsed_seconds": 0.0,
                 }
             with lock:
-                result = save_outcome(gb, course, task, outcome, isolation)
+                result = write(
+                    f"saving {task.student}", save_outcome, gb, course, task, outcome, isolation
+                )
             res.write_result(course.root, result)
             bar.advance(result)
             yield result

@@ -147,3 +147,13 @@ def retrying(
                 warned = True
             time.sleep(min(pause, max(0.0, limit - waited)))
             pause = min(pause * 2, LONGEST_PAUSE)
+
+
+class Retrying:
+    """``write(what, action, *args)``: :func:`retrying` bound to one run's gradebook and warnings."""
+
+    def __init__(self, gb: Gradebook, warn: Callable[[str], None] | None, db_url: str) -> None:
+        self.gb, self.warn, self.db_url = gb, warn, db_url
+
+    def __call__(self, what: str, action: Callable[..., T], *args) -> T:
+        return retrying(self.gb, lambda: action(*args), what, self.warn, self.db_url)
