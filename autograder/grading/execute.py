@@ -14,7 +14,11 @@ therefore also
   JSON: the hidden test's source, or text that makes ``nbgrader generate_feedback`` refuse the
   notebook);
 * drops a message whose fields do not have the types the protocol gives them, instead of letting
-  nbclient fail on it and stop grading.
+  nbclient fail on it and stop grading;
+* waits as long for a cell's output to drain as the cell may run (``iopub_timeout`` defaults to
+  the cell time limit, not nbclient's 4 s): on a busy machine a cell that printed a lot finishes
+  before the grader has read all it printed, and nbgrader's ``raise_on_iopub_timeout`` would
+  then fail that cell as a timeout. The notebook time limit still bounds the whole run.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import nbformat
 from nbformat import NotebookNode
 from nbgrader import utils as nbgrader_utils
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Integer, default
 
 from autograder.grading.verdict import NOT_EXECUTED
 
@@ -39,6 +43,10 @@ class CappedExecute(Execute):
 
     max_cell_output_bytes = Integer(100_000).tag(config=True)
     max_notebook_output_bytes = Integer(1_000_000).tag(config=True)
+
+    @default("iopub_timeout")
+    def _iopub_timeout_default(self) -> int:
+        return max(4, int(self.timeout or 30))
 
     def reset_execution_trackers(self) -> None:
         super().reset_execution_trackers()

@@ -81,3 +81,34 @@ def test_prompt_numbers_are_numbers_and_malformed_messages_are_dropped():
     ]:
         _run(executor, 0, kind, content)  # must not raise
     assert executor.nb.cells[0].outputs == []
+
+
+def test_a_cell_that_printed_a_lot_is_not_failed_while_its_output_drains():
+    """The kernel replies before the grader has read everything the cell printed. On a busy
+    machine that backlog takes longer than nbclient's 4 s ``iopub_timeout``, and nbgrader (which
+    raises on that timeout) then failed an honest cell as timed out. Here the grader is made slow
+    on purpose (each message costs it 2 ms: about 6 s of backlog); the cell must still pass."""
+    import time
+
+    from traitlets.config import Config
+
+    class SlowReader(CappedExecute):
+        def process_message(self, msg, cell, cell_index):
+            time.sleep(0.002)
+            return super().process_message(msg, cell, cell_index)
+
+    config = Config()
+    config.Execute.timeout = 60
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("for i in range(3000):\n    print(i, flush=True)")]
+    )
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    executor = SlowReader(config=config, record_timing=False)
+    assert executor.iopub_timeout == 60
+    executor.preprocess(nb, {"metadata": {"path": "."}})
+    printed = "".join(o.get("text", "") for o in nb.cells[0].outputs)
+    assert printed.splitlines()[-1] == "2999"

@@ -38,7 +38,6 @@ from autograder.grading.untrusted import BOUNDS, csv_safe, terminal_safe
 pytestmark = [pytest.mark.nbgrader, pytest.mark.browser]
 
 ASSIGNMENT = "ps1_derivatives"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def _marker(where: str) -> str:
@@ -173,7 +172,7 @@ def formgrader_server(course: Path, env: dict[str, str], scratch: Path):
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory, jupyter_env):
+def course(tmp_path_factory, jupyter_env, browser):
     root = tmp_path_factory.mktemp("untrusted")
     course = cohort.make_course(root, ASSIGNMENT, jupyter_env)
     builder = cohort.Builder(course, ASSIGNMENT)
@@ -214,12 +213,11 @@ def course(tmp_path_factory, jupyter_env):
                 for s in ("hostile", "leaker")
             }
         views = {}
-        with _chromium() as browser:
-            for student, submission in ids.items():
-                page = browser.new_page()
-                page.goto(f"{base}/formgrader/submissions/{submission}/?token={token}")
-                views[student] = _marks(page)
-                page.close()
+        for student, submission in ids.items():
+            page = browser.new_page()
+            page.goto(f"{base}/formgrader/submissions/{submission}/?token={token}")
+            views[student] = _marks(page)
+            page.close()
     ours = cohort.run(
         [sys.executable, "-m", "autograder", "--course-dir", str(course), "feedback", ASSIGNMENT],
         course,
@@ -244,21 +242,6 @@ def course(tmp_path_factory, jupyter_env):
         "formgrader_views": views,
         "ours": ours,
     }
-
-
-@contextmanager
-def _chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as play:
-        browser = play.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _marks(page) -> dict:
@@ -309,15 +292,15 @@ def test_autograded_notebooks_hold_nothing_active_and_are_bounded(course):
 
 
 @pytest.mark.parametrize("student", ["hostile", "leaker"])
-def test_nbgraders_feedback_command_is_safe(course, student, tmp_path):
+def test_nbgraders_feedback_command_is_safe(course, student, tmp_path, browser):
     text = course["stock_pages"][student]
     assert _leaks(text, course["course"]) == []
     page = tmp_path / "page.html"
     page.write_text(text)
-    with _chromium() as browser:
-        view = browser.new_page()
-        view.goto(page.as_uri())
-        marks = _marks(view)
+    view = browser.new_page()
+    view.goto(page.as_uri())
+    marks = _marks(view)
+    view.close()
     assert marks["pwned"] == "" and marks["attr"] is None, marks
     assert marks["text"] > 0
 
@@ -334,26 +317,25 @@ def test_formgraders_submission_view_runs_no_student_script(course, student):
     assert marks["text"] > 0  # the view did render
 
 
-def test_our_pages_send_a_strict_policy_and_run_nothing(course, tmp_path):
+def test_our_pages_send_a_strict_policy_and_run_nothing(course, tmp_path, browser):
     root = course["course"]
     pages = [
         root / "feedback" / s / ASSIGNMENT / f"{ASSIGNMENT}.html" for s in ("hostile", "leaker")
     ]
     pages.append(root / "reports" / ASSIGNMENT / "report.html")
-    with _chromium() as browser:
-        for path in pages:
-            text = path.read_text()
-            policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', text)
-            assert policy, path
-            assert "script-src 'none'" in policy.group(1) and "unsafe-inline" not in text
-            assert _leaks(text, root) == [], path
-            view = browser.new_page()
-            view.goto(path.as_uri())
-            marks = _marks(view)
-            assert marks["pwned"] == "" and marks["attr"] is None, (path, marks)
-            # The style is allowed by its hash: the page is laid out as designed.
-            assert view.evaluate("getComputedStyle(document.body).maxWidth") != "none"
-            view.close()
+    for path in pages:
+        text = path.read_text()
+        policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', text)
+        assert policy, path
+        assert "script-src 'none'" in policy.group(1) and "unsafe-inline" not in text
+        assert _leaks(text, root) == [], path
+        view = browser.new_page()
+        view.goto(path.as_uri())
+        marks = _marks(view)
+        assert marks["pwned"] == "" and marks["attr"] is None, (path, marks)
+        # The style is allowed by its hash: the page is laid out as designed.
+        assert view.evaluate("getComputedStyle(document.body).maxWidth") != "none"
+        view.close()
 
 
 def test_no_escape_sequence_reaches_the_terminal(course):
@@ -377,7 +359,7 @@ def test_neutralisers_keep_numbers_and_text_apart():
     assert terminal_safe("a\x1b[2Jb\x9b\tc\n") == "a\\x1b[2Jb\\x9b\\x09c\n"
 
 
-def test_the_policy_itself_stops_a_script_that_slipped_into_our_page(tmp_path):
+def test_the_policy_itself_stops_a_script_that_slipped_into_our_page(tmp_path, browser):
     """Should escaping ever fail, the page's Content-Security-Policy still runs nothing."""
     from autograder.reports.feedback import STYLE
     from autograder.reports.pages import page_head
@@ -391,20 +373,19 @@ def test_the_policy_itself_stops_a_script_that_slipped_into_our_page(tmp_path):
     )
     control = tmp_path / "control.html"  # the same page without the policy: the marker runs
     control.write_text(page.read_text().replace("Content-Security-Policy", "x-no-policy"))
-    with _chromium() as browser:
-        view = browser.new_page()
-        view.goto(control.as_uri())
-        assert "inline" in _marks(view)["pwned"]
-        view.goto(page.as_uri())
-        loaded = _marks(view)
-        view.evaluate(
-            "() => { window.violations = []; document.addEventListener("
-            "'securitypolicyviolation', e => window.violations.push(e.violatedDirective)); }"
-        )
-        view.click("#link", no_wait_after=True)
-        # The click is refused by the policy (a violation is reported), not merely slow.
-        view.wait_for_function("() => window.violations.length > 0")
-        marks = _marks(view)
-        assert loaded == marks
-        assert marks["pwned"] == "" and marks["attr"] is None, marks
-        assert view.evaluate("getComputedStyle(document.body).maxWidth") != "none"
+    view = browser.new_page()
+    view.goto(control.as_uri())
+    assert "inline" in _marks(view)["pwned"]
+    view.goto(page.as_uri())
+    loaded = _marks(view)
+    view.evaluate(
+        "() => { window.violations = []; document.addEventListener("
+        "'securitypolicyviolation', e => window.violations.push(e.violatedDirective)); }"
+    )
+    view.click("#link", no_wait_after=True)
+    # The click is refused by the policy (a violation is reported), not merely slow.
+    view.wait_for_function("() => window.violations.length > 0")
+    marks = _marks(view)
+    assert loaded == marks
+    assert marks["pwned"] == "" and marks["attr"] is None, marks
+    assert view.evaluate("getComputedStyle(document.body).maxWidth") != "none"
