@@ -48,10 +48,13 @@ def _timed(cohort, argv: list[str], course: Path, env: dict, what: str):
 
 
 # Runs the grader's command line in this interpreter and prints the coordinator's own peak RSS
-# (ru_maxrss of the process itself: its worker processes are not counted) on its last line.
+# and CPU seconds (of the process itself: its worker processes are not counted) on its last line.
 PEAK_WRAPPER = """\
 import atexit, resource, runpy, sys
-atexit.register(lambda: print("coordinator-peak-rss-kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))
+def _report():
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    print("coordinator-peak-rss-kib", own.ru_maxrss, own.ru_utime + own.ru_stime, file=sys.stderr)
+atexit.register(_report)
 sys.argv = ["autograder", *sys.argv[1:]]
 runpy.run_module("autograder", run_name="__main__")
 """
@@ -138,12 +141,18 @@ def measured_run(argv: list[str], course: Path, env: dict) -> dict:
     if done.returncode != 0:
         print(done.stderr[-3000:], file=sys.stderr)
         raise SystemExit(f"grading failed (exit {done.returncode})")
-    peak = next(
-        int(line.split()[1])
+    last = next(
+        line.split()
         for line in reversed(done.stderr.splitlines())
         if line.startswith("coordinator-peak-rss-kib")
     )
-    return {"wall": wall, "cpu": cpu, "peak_kib": peak, "stderr": done.stderr}
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "peak_kib": int(last[1]),
+        "coordinator_cpu": float(last[2]),
+        "stderr": done.stderr,
+    }
 
 
 def scaling(
@@ -290,7 +299,9 @@ def main() -> int:
                     f"  CPU s/submission (whole tree, {CpuMeter.method()}): local pool "
                     f"{ours['cpu'] / n:.3f}, --dask-local {dask['cpu'] / n:.3f}; coordinator peak "
                     f"RSS: local pool {ours['peak_kib'] / 1024:.0f} MiB, --dask-local "
-                    f"{dask['peak_kib'] / 1024:.0f} MiB"
+                    f"{dask['peak_kib'] / 1024:.0f} MiB; the coordinator's own CPU s/submission: "
+                    f"local pool {ours['coordinator_cpu'] / n:.3f}, --dask-local "
+                    f"{dask['coordinator_cpu'] / n:.3f}"
                 )
                 if not args.keep:
                     shutil.rmtree(dask_course, ignore_errors=True)

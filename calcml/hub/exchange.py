@@ -8,6 +8,13 @@ instructor's side, where the check can be trusted) refuses every folder whose ow
 the student it names, and says so. :class:`PrivateSubmit` (the students' side) makes a submission
 readable by its owner and the instructors' group only, instead of by everyone who learns its name.
 
+A student also writes the submission folder's name and its ``timestamp.txt``. Stock collect stops
+for the whole class on a folder whose name holds no time, and Formgrader (its submission list,
+nbgrader's API) fails for the whole course on one collected ``timestamp.txt`` that is not a date.
+So :class:`OwnerCheckedCollect` refuses a folder whose name holds no time (naming it), and after
+copying writes a collected ``timestamp.txt`` that cannot be read again from the time in the
+folder's name (the time stock ``submit`` writes into both), saying so.
+
 Both are selected in nbgrader's configuration (``c.ExchangeFactory.collect`` /
 ``c.ExchangeFactory.submit``), so formgrader's Collect button and the Assignments tab use them.
 """
@@ -22,7 +29,7 @@ from collections import defaultdict
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.exchange.default.submit import ExchangeSubmit
-from nbgrader.utils import check_mode
+from nbgrader.utils import check_mode, parse_utc
 
 # The folder gets the instructors' group when it is made (inbound/ is set-gid); 0750 keeps everyone
 # else out of it. The files inside may then be 0644: a student cannot give a file to a group they
@@ -55,6 +62,36 @@ def unreadable_file(folder: str) -> str | None:
     return None
 
 
+def repair_timestamp(folder: str, when, log, student: str) -> bool:
+    """Make ``folder/timestamp.txt`` a time nbgrader can read: rewritten from ``when`` (the time in
+    the submission folder's name) when it is not one. Returns whether it was rewritten."""
+    path = os.path.join(folder, "timestamp.txt")
+    if not os.path.isdir(folder) or os.path.islink(path):
+        return False
+    try:
+        with open(path, encoding="utf-8", errors="strict") as handle:
+            text = handle.read(200).strip()
+        if text:
+            parse_utc(text)
+        return False
+    except FileNotFoundError:
+        text = None
+    except (OSError, UnicodeDecodeError, ValueError, OverflowError):
+        text = "?"
+    if text is None:
+        return False  # no file: nbgrader reads that as "no time", which is harmless
+    os.chmod(path, 0o644)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(when.strftime("%Y-%m-%d %H:%M:%S.%f %Z").strip())
+    log.warning(
+        "%s's collected timestamp.txt was not a time nbgrader can read; it now holds the time "
+        "of the submission folder's name (%s)",
+        student,
+        when,
+    )
+    return True
+
+
 class OwnerCheckedCollect(ExchangeCollect):
     """``collect`` that only accepts submissions written by the account they are named after."""
 
@@ -72,7 +109,9 @@ class OwnerCheckedCollect(ExchangeCollect):
         self.refused: list[tuple[str, str, str]] = []
         by_student: dict[str, list[dict]] = defaultdict(list)
         for path in sorted(glob.glob(pattern)):
-            record = self._path_to_record(path)
+            record = self._record_or_none(path)
+            if record is None:
+                continue
             if self.check_owner and os.path.islink(path):
                 self._refuse(path, record["username"], "a symbolic link")
                 continue
@@ -87,6 +126,26 @@ class OwnerCheckedCollect(ExchangeCollect):
             by_student[record["username"]].append(record)
         self.duedate = self._due_date()
         self.src_records = [self._chosen(records) for records in by_student.values()]
+
+    def _record_or_none(self, path: str) -> dict | None:
+        """The folder's name parsed as stock collect does; a name without a time is refused."""
+        name = os.path.basename(path)
+        parts = name.rsplit("+", 3)
+        try:
+            return self._path_to_record(path)
+        except (ValueError, OverflowError):
+            self._refuse(path, parts[0], f"named with no valid time ({parts[2]!r})")
+            return None
+
+    def copy_files(self):
+        super().copy_files()
+        for record in self.src_records:
+            dest = self.coursedir.format_path(
+                self.coursedir.submitted_directory,
+                record["username"],
+                self.coursedir.assignment_id,
+            )
+            repair_timestamp(dest, record["timestamp"], self.log, record["username"])
 
     def _refuse(self, path: str, claimed: str, why: str) -> None:
         self.refused.append((os.path.basename(path), claimed, why))
