@@ -146,6 +146,29 @@ def summarise(trace: Trace, root: int, kind: str) -> tuple[dict[str, float], dic
     return seconds, counts
 
 
+def programs(trace: Trace, root: int, kind: str) -> dict[tuple[str, str], float]:
+    """(part, program) -> CPU-s: each process's time split by the program it was running.
+
+    A process's time before its first exec is its parent's program, forked ("fork of ...");
+    within a sandbox the Python before bwrap is the limits wrapper, the one under it the payload.
+    """
+    roles = classify(trace, root, kind)
+    out: dict[tuple[str, str], float] = defaultdict(float)
+    for (process, segment), ns in trace.segment_runtime.items():
+        part = roles.get(process)
+        if part is None:
+            continue
+        execs = [_program(p) for p in trace.execs.get(process, [])]
+        if segment == 0:
+            name = "before exec (fork)"
+        else:
+            name = execs[segment - 1]
+            if name == "python" and "bwrap" in execs[segment:]:
+                name = "python (limits wrapper)"
+        out[(part, name)] += ns / 1e9
+    return out
+
+
 def traced(argv: list[str], cwd: Path, env: dict, data: Path) -> tuple[int, float, int]:
     """Run ``argv`` under a system-wide scheduler trace; returns (pid, wall seconds, exit code)."""
     perf = subprocess.Popen(
@@ -217,6 +240,9 @@ def main() -> int:
     parser.add_argument("--assignment", default=None)
     parser.add_argument("--stock", action="store_true", help="also trace `nbgrader autograde`")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument(
+        "--detail", action="store_true", help="also split each part by the program it ran"
+    )
     args = parser.parse_args()
     if shutil.which("perf") is None:
         raise SystemExit("cpu_breakdown: needs `perf` (Debian: linux-perf)")
@@ -253,6 +279,11 @@ def main() -> int:
             seconds, counts = summarise(trace, root, kind)
             title = "python -m autograder grade" if kind == "ours" else "nbgrader autograde"
             report(title + ("" if code == 0 else f" (exit {code})"), seconds, counts, n, wall)
+            if args.detail:
+                print(f"  {'part / program':<44} {'per sub':>8}")
+                for (part, name), value in sorted(programs(trace, root, kind).items()):
+                    if value / n >= 0.0005:
+                        print(f"  {part + ' / ' + name:<44} {value / n:8.3f}")
             data.unlink()
         print(f"\nload average after: {_load()}")
     finally:
