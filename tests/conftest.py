@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -24,6 +25,12 @@ if PLAIN_SHELL_MODULE not in sys.modules:
     _module = importlib.util.module_from_spec(_spec)
     sys.modules[PLAIN_SHELL_MODULE] = _module
     _spec.loader.exec_module(_module)
+
+
+@pytest.fixture
+def venv_on_path(monkeypatch) -> None:
+    """The environment's commands first on PATH: nbgrader runs ``alembic`` by name for a new gradebook."""
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
 
 
 @pytest.fixture(scope="session")

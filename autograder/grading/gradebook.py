@@ -110,6 +110,26 @@ def quiet_orm():
         yield
 
 
+@contextmanager
+def one_commit(gb: Gradebook):
+    """Everything written in the block reaches the database in one transaction, committed at its end.
+
+    nbgrader's writers (``SaveAutoGrades`` commits once per graded cell, ``AssignLatePenalties``
+    once more) commit as they go: on SQLite each commit is a synced write, so saving one
+    submission cost about twenty of them, with the run's lock held (workers wait for it). Inside
+    the block a commit only flushes (later queries in the block still see the rows); the single
+    real commit comes at the end, so a submission's grades land together or not at all (an error
+    leaves the transaction for the caller to roll back, as :mod:`autograder.grading.db_retry` does).
+    """
+    session = gb.db
+    session.commit = session.flush  # shadows scoped_session.commit for this block only
+    try:
+        yield
+    finally:
+        del session.commit
+    session.commit()
+
+
 def register_submission(
     gb: Gradebook, course: Course, assignment: str, student: str, directory: Path
 ) -> str | None:
@@ -138,10 +158,9 @@ def register_submission(
 
 
 def register_and_commit(gb: Gradebook, course: Course, sub) -> str | None:
-    """:func:`register_submission` of a found submission, committed: one write to retry."""
-    warning = register_submission(gb, course, sub.assignment, sub.student, sub.directory)
-    gb.db.commit()
-    return warning
+    """:func:`register_submission` of a found submission, in one commit: one write to retry."""
+    with one_commit(gb):
+        return register_submission(gb, course, sub.assignment, sub.student, sub.directory)
 
 
 def _timestamp_text(directory: Path) -> str:

@@ -47,6 +47,7 @@ from autograder.grading.gradebook import (
     CourseError,
     assignment_notebooks,
     load_course,
+    one_commit,
     register_and_commit,
     register_submission,
     save_grades,
@@ -110,7 +111,8 @@ def save_outcome(gb, course: Course, task: Task, outcome: dict, isolation: str) 
     The one place a grading outcome becomes gradebook rows, whether it was graded here or on a
     Dask worker."""
     if outcome["notebooks"]:
-        saved = _finish_result(gb, course, task, outcome, isolation)
+        with one_commit(gb):
+            saved = _finish_result(gb, course, task, outcome, isolation)
     else:
         saved = res.error_result(
             task.student,

@@ -6,6 +6,7 @@ Everything here is read from settings (``CALCML_SANDBOX``, ``CALCML_SANDBOX_CPU`
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ def submission_env(workdir: str | os.PathLike) -> dict[str, str]:
     apart by it.
     """
     workdir = os.fspath(workdir)
+    threads = str(numeric_threads())
     return {
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/local/bin:/usr/bin:/bin",
         "HOME": workdir,
@@ -64,7 +66,22 @@ def submission_env(workdir: str | os.PathLike) -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONWARNINGS": "ignore::DeprecationWarning",
         "NBGRADER_EXECUTION": "autograde",
+        # Thread pools of the numeric libraries sized to the sandbox's share of the CPU: by
+        # default OpenBLAS starts a thread per core of the machine when numpy is imported
+        # (~30 ms of CPU in each sandboxed process) and they only contend in a one-core sandbox.
+        "OPENBLAS_NUM_THREADS": threads,
+        "OMP_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
     }
+
+
+def numeric_threads() -> int:
+    """Threads for BLAS/OpenMP in a sandbox: its cores (``CALCML_SANDBOX_CPU``) rounded up.
+
+    1 when the CPU group is off: the grader already runs one submission per core.
+    """
+    cores = sandbox_cpu_cores()
+    return max(1, math.ceil(cores)) if cores else 1
 
 
 @dataclass

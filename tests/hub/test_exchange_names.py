@@ -10,8 +10,6 @@ is not a date. These tests run nbgrader's real exchange in a scratch root (no hu
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,9 +25,8 @@ ASSIGNMENT = "ps1_derivatives"
 
 
 @pytest.fixture(autouse=True)
-def _venv_on_path(monkeypatch):
-    """nbgrader runs ``alembic`` by name when it makes a gradebook."""
-    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+def _venv_on_path(venv_on_path):
+    """nbgrader runs ``alembic`` by name when it makes a gradebook (tests/conftest.py)."""
 
 
 def _inbound(root: Path, folder: str, stamp: str) -> Path:

@@ -33,6 +33,7 @@ from autograder.sandbox import (
     policy,
     run_sandboxed,
     sandbox_command,
+    submission_env,
 )
 
 REPO = Path(__file__).resolve().parents[3]
@@ -743,3 +744,23 @@ print(result.returncode, result.stdout.decode().strip(), result.stderr.decode()[
     code, prefix, *_ = done.stdout.split(maxsplit=2) + ["", ""]
     assert code == "0", done.stdout
     assert prefix == str(linked), done.stdout
+
+
+@pytest.mark.parametrize("cores, threads", [("", 1), ("2", 2), ("1.5", 2), ("off", 1)])
+def test_numpy_in_a_sandbox_starts_threads_for_its_cores_only(course, monkeypatch, cores, threads):
+    # OpenBLAS otherwise starts one thread per core of the machine as numpy is imported: CPU
+    # spent in every kernel and verification process, and more processes against the limit.
+    monkeypatch.setenv("CALCML_SANDBOX_CPU", cores)
+    assert policy.numeric_threads() == threads
+    code = """
+        import os
+        import numpy
+        print(os.environ["OPENBLAS_NUM_THREADS"], os.environ["OMP_NUM_THREADS"])
+        print(len(os.listdir("/proc/self/task")))
+    """
+    result = run_python(code, course["workdir"], env=submission_env(course["workdir"]))
+    assert result.returncode == 0, result.stderr
+    setting, running = result.stdout.decode().splitlines()
+    assert setting == f"{threads} {threads}"
+    # The main thread and at most `threads` - 1 BLAS helpers (OpenBLAS counts the caller).
+    assert 1 <= int(running) <= threads
