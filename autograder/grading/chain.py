@@ -13,6 +13,10 @@ steps replaced by the grader's equivalents:
   ``AssignLatePenalties`` -> :class:`~autograder.grading.gradebook.SharedAssignLatePenalties`, run by the
   main process, the only gradebook writer.
 
+and the stock ``CheckCellMetadata`` (not a course's subclass of it) by
+:class:`~autograder.grading.metadata.CachedCheckCellMetadata`, the same checks with the schema
+compiled once.
+
 Where each step runs: the sanitize list, then the autograde steps before ``Execute``, execution,
 and every other autograde step in the worker, in the configured order; then the grader's verdict;
 then the gradebook writers in the main process. (So a step a course placed after
@@ -27,7 +31,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nbgrader.converters import Autograde
-from nbgrader.preprocessors import AssignLatePenalties, Execute, OverwriteCells, SaveAutoGrades
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    Execute,
+    OverwriteCells,
+    SaveAutoGrades,
+)
 from traitlets.config import Config
 from traitlets.utils.importstring import import_item
 
@@ -37,6 +47,7 @@ from autograder.grading.gradebook import (
     SharedOverwriteCells,
     SharedSaveAutoGrades,
 )
+from autograder.grading.metadata import CachedCheckCellMetadata
 
 # Steps without which the grader's verdict means nothing: each must be configured exactly once.
 REQUIRED_SANITIZE = (OverwriteCells,)
@@ -114,7 +125,12 @@ def course_chain(config: Config, *, execute: type) -> Chain:
         steps = [_resolve(step, trait) for step in getattr(converter, trait)]
         for stock in required:
             _count(steps, stock, trait)
-        lists[trait] = [_substitute(step, trait, substitutes) for step in steps]
+        lists[trait] = [
+            CachedCheckCellMetadata
+            if step is CheckCellMetadata
+            else _substitute(step, trait, substitutes)
+            for step in steps
+        ]
     sanitize = lists["sanitize_preprocessors"]
     if any(issubclass(step, (Execute, *WRITERS)) for step in sanitize):
         raise CourseError(

@@ -10,7 +10,6 @@ import calcml_grade_cohort as cohort  # loaded by conftest.py
 import pytest
 from nbconvert.preprocessors import ClearMetadataPreprocessor, Preprocessor
 from nbgrader.preprocessors import (
-    CheckCellMetadata,
     ClearOutput,
     DeduplicateIds,
     Execute,
@@ -29,6 +28,7 @@ from autograder.grading.gradebook import (
     SharedOverwriteCells,
     SharedSaveAutoGrades,
 )
+from autograder.grading.metadata import CachedCheckCellMetadata
 
 
 class Stamp(Preprocessor):
@@ -46,7 +46,7 @@ def test_default_chain_is_nbgraders_with_the_graders_steps_in_place():
         DeduplicateIds,
         OverwriteKernelspec,
         SharedOverwriteCells,
-        CheckCellMetadata,
+        CachedCheckCellMetadata,
     )
     assert chain.before_execute == ()
     assert chain.execute is CappedExecute
@@ -54,7 +54,7 @@ def test_default_chain_is_nbgraders_with_the_graders_steps_in_place():
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,
-        CheckCellMetadata,
+        CachedCheckCellMetadata,
     )
     assert chain.save == (SharedSaveAutoGrades, SharedAssignLatePenalties)
 
