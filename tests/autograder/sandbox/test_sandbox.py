@@ -764,3 +764,24 @@ def test_numpy_in_a_sandbox_starts_threads_for_its_cores_only(course, monkeypatc
     assert setting == f"{threads} {threads}"
     # The main thread and at most `threads` - 1 BLAS helpers (OpenBLAS counts the caller).
     assert 1 <= int(running) <= threads
+
+
+@needs_bwrap
+def test_no_import_hook_of_an_editable_install_runs_in_the_sandbox(course):
+    # `make lab` installs the course editable: its start-up hook maps calcml to the repository.
+    # Inside the sandbox that tree is not there, so the hook only costs time and names the path.
+    code = """
+        import json, sys
+        hooks = [getattr(f, "__module__", None) or type(f).__module__ for f in sys.meta_path]
+        # What the finders' modules know (an editable finder keeps its package -> path map there).
+        known = [vars(sys.modules[name]) for name in hooks if name in sys.modules]
+        text = repr(sys.meta_path) + repr(known) + repr(sys.path_hooks) + repr(sys.path)
+        print(json.dumps({"hooks": hooks, "mentions_repo": sys.argv[1] in text}))
+    """
+    result = run_python(code, course["workdir"], str(REPO / "calcml"))
+    assert result.returncode == 0, result.stderr
+    import json
+
+    report = json.loads(result.stdout)
+    assert not any("editable" in hook for hook in report["hooks"]), report["hooks"]
+    assert report["mentions_repo"] is False
