@@ -15,6 +15,10 @@ therefore also
   notebook);
 * drops a message whose fields do not have the types the protocol gives them, instead of letting
   nbclient fail on it and stop grading;
+* knows the kernel is ready as soon as its reply to ``kernel_info`` and that request's "idle"
+  status have arrived (jupyter_client's ``wait_for_ready`` then waits for 0.2 s of silence on
+  IOPub, every submission; the grader waits there while no core works, as the verification is
+  over by then);
 * does not fail a cell whose output stops short of the kernel's "idle" message. The kernel replies
   before the grader has read everything the cell printed; on a busy machine that backlog takes
   longer than nbclient's 4 s ``iopub_timeout``, and past ZeroMQ's queue limits messages are
@@ -28,8 +32,11 @@ therefore also
 from __future__ import annotations
 
 import json
+import time
+from queue import Empty
 
 import nbformat
+from nbclient.util import ensure_async, run_hook, run_sync
 from nbformat import NotebookNode
 from nbgrader import utils as nbgrader_utils
 from nbgrader.preprocessors import Execute
@@ -55,6 +62,22 @@ class CappedExecute(Execute):
     @default("raise_on_iopub_timeout")
     def _raise_on_iopub_timeout_default(self) -> bool:
         return False
+
+    async def async_start_new_kernel_client(self):
+        """nbclient's, with :func:`wait_until_ready` for ``wait_for_ready``."""
+        assert self.km is not None
+        try:
+            self.kc = self.km.client()
+            await ensure_async(self.kc.start_channels())
+            await wait_until_ready(self.kc, self.startup_timeout)
+        except Exception:
+            await self._async_cleanup_kernel()
+            raise
+        self.kc.allow_stdin = False
+        await run_hook(self.on_notebook_start, notebook=self.nb)
+        return self.kc
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def reset_execution_trackers(self) -> None:
         super().reset_execution_trackers()
@@ -126,6 +149,53 @@ class CappedExecute(Execute):
                 )
             )
         return None
+
+
+IOPUB_PROBE_SECONDS = 0.05
+
+
+async def wait_until_ready(kc, timeout: float) -> None:
+    """Ask ``kernel_info`` until the reply and the request's "idle" on IOPub both arrive.
+
+    The "idle" proves IOPub is subscribed and that everything the request published has been
+    read; what an earlier, unanswered attempt published precedes it and is dropped here.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        msg_id = kc.kernel_info()
+        reply = await _next(kc.shell_channel, min(deadline, time.monotonic() + 1.0), msg_id)
+        if reply is not None and reply.get("msg_type") == "kernel_info_reply":
+            until = time.monotonic() + IOPUB_PROBE_SECONDS
+            while True:
+                status = await _next(kc.iopub_channel, until, msg_id)
+                if status is None:
+                    break
+                if status.get("msg_type") == "status" and (
+                    status.get("content", {}).get("execution_state") == "idle"
+                ):
+                    handle = getattr(kc, "_handle_kernel_info_reply", None)
+                    if handle is not None:
+                        handle(reply)
+                    return
+        if not await ensure_async(kc.is_alive()):
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+
+async def _next(channel, until: float, msg_id: str) -> dict | None:
+    """The next message on ``channel`` in reply to ``msg_id``, or None once ``until`` passes."""
+    while True:
+        remaining = until - time.monotonic()
+        if remaining <= 0:
+            return None
+        try:
+            msg = await ensure_async(channel.get_msg(timeout=remaining))
+        except Empty:
+            return None
+        parent = msg.get("parent_header") if isinstance(msg, dict) else None
+        if isinstance(parent, dict) and parent.get("msg_id") == msg_id:
+            return msg
 
 
 def _content_size(msg_type: str, content: dict) -> int:

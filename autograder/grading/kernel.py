@@ -13,6 +13,7 @@ submission's kernel ready while it still post-processes the previous one.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -34,6 +35,10 @@ from autograder.sandbox import (
 )
 
 KERNEL_LAUNCHER = Path(__file__).resolve().parent / "kernel_launcher.py"
+# The verification's student side (stdlib-only, run by path), bound read-only into a kernel's
+# sandbox when that sandbox also serves the verification (see kernel_launcher.py).
+WIRE = Path(__file__).resolve().parent.parent / "verify" / "wire"
+ACK_SECONDS = 30.0
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -44,12 +49,15 @@ class SandboxedKernelManager(AsyncKernelManager):
     sandbox_readonly: tuple[str, ...] = ()
     sandbox_limits: Limits
 
+    sandbox_room: list[str] = []  # the launcher's --calcml-* options (see kernel_launcher.py)
+
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         argv = [
             sys.executable,
             str(KERNEL_LAUNCHER),
             "-f",
             str(self.connection_file),
+            *self.sandbox_room,
             *(extra_arguments or []),
         ]
         command = sandbox_command(
@@ -70,7 +78,12 @@ class SandboxedKernelManager(AsyncKernelManager):
 
 
 class SandboxedKernel:
-    """One sandboxed kernel and its private scratch folder (working directory + sockets)."""
+    """One sandboxed kernel and its private scratch folder (working directory + sockets).
+
+    With ``serve_verification=True`` (bubblewrap only) the sandbox first serves the
+    verification's student side from ``room`` (:meth:`verification_room`), and the kernel itself
+    starts only once :meth:`open_gate` says the verification is over.
+    """
 
     def __init__(
         self,
@@ -78,6 +91,7 @@ class SandboxedKernel:
         *,
         limits: Limits | None = None,
         extra_arguments: list[str] | None = None,
+        serve_verification: bool = False,
     ) -> None:
         # ipc socket paths must stay short (AF_UNIX paths are limited to ~107 bytes).
         self.scratch = Path(tempfile.mkdtemp(prefix="k", dir=scratch_root))
@@ -97,16 +111,83 @@ class SandboxedKernel:
         km.sandbox_writable = (str(self.conn_dir),)
         km.sandbox_limits = limits or Limits()
         self.km = km
+        self.room: Path | None = None
+        self._gate: int | None = None
+        self._ack: int | None = None
+        self._opened = True  # a kernel without a room has no gate to wait for
+        pass_fds: tuple[int, ...] = ()
+        if serve_verification:
+            self.room = self.scratch / "v"
+            (self.room / "work").mkdir(parents=True)
+            gate_r, self._gate = os.pipe()
+            self._ack, ack_w = os.pipe()
+            for fd in (self._gate, self._ack):
+                os.set_inheritable(fd, False)
+            pass_fds = (gate_r, ack_w)
+            km.sandbox_room = [
+                "--calcml-room", str(self.room),
+                "--calcml-wire", str(WIRE),
+                "--calcml-gate", str(gate_r),
+                "--calcml-ack", str(ack_w),
+            ]  # fmt: skip
+            km.sandbox_writable = (*km.sandbox_writable, str(self.room))
+            km.sandbox_readonly = (str(WIRE),)
         self.started_at = time.monotonic()
-        run_sync(km.start_kernel)(
-            extra_arguments=list(extra_arguments or []),
-            env=submission_env(self.workdir),
-            cwd=str(self.workdir),
-            # The kernel's own console chatter is not the grader's output.
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        try:
+            run_sync(km.start_kernel)(
+                extra_arguments=list(extra_arguments or []),
+                env=submission_env(self.workdir),
+                cwd=str(self.workdir),
+                # The kernel's own console chatter is not the grader's output.
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=pass_fds,
+            )
+        finally:
+            for fd in pass_fds:
+                os.close(fd)
+
+    def verification_room(self) -> dict | None:
+        """Where the trusted test process finds this sandbox's student side (None: it has none)."""
+        if self.room is None or self._gate is None:
+            return None
+        return {
+            "socket": str(self.room / "student.sock"),
+            "workdir": str(self.room / "work"),
+            "pid": self.pid,
+            "command": list(getattr(self.km, "sandbox_cmd", None) or []),
+        }
+
+    def open_gate(self) -> bool:
+        """End the verification's side and let the kernel start; False if it will not start.
+
+        The kernel says so on its own pipe once every process of the verification is gone; a
+        kernel that does not (the student's side of the verification killed or stopped it) is
+        one to replace.
+        """
+        if self._gate is None:  # no room, or the gate is already open
+            return self._opened
+        for pid in self.processes():  # a stopped process (SIGSTOP) cannot hear the gate
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except OSError:
+                pass
+        try:
+            os.write(self._gate, b"g")
+        except OSError:
+            pass
+        os.close(self._gate)
+        self._gate = None
+        ack, self._ack = self._ack, None
+        try:
+            ready, _, _ = select.select([ack], [], [], ACK_SECONDS)
+            self._opened = bool(ready) and os.read(ack, 1) == b"k"
+        except OSError:
+            self._opened = False
+        finally:
+            os.close(ack)
+        return self._opened
 
     @property
     def pid(self) -> int | None:
@@ -151,6 +232,10 @@ class SandboxedKernel:
 
     def shutdown(self) -> None:
         """Stop the kernel and every process it started, and delete its scratch folder."""
+        for fd in (self._gate, self._ack):
+            if fd is not None:
+                os.close(fd)
+        self._gate = self._ack = None
         self.kill()
         self._reap()
         try:

@@ -1,23 +1,218 @@
 """Start the IPython kernel that runs one submission: ``python kernel_launcher.py -f CONN``.
 
 This file is bound read-only into the sandbox on its own and run as a script, like
-``ipykernel_launcher``, with one difference: the kernel starts without its debugger. Grading never
-attaches a debugger, and importing debugpy is the largest single part of an ipykernel's start-up
-(about 85 ms of CPU, paid once per submission). The block is lifted again before the first cell
-runs, so a submission that imports debugpy itself behaves as it would anywhere else.
+``ipykernel_launcher``, with two differences.
+
+The kernel starts without its debugger. Grading never attaches a debugger, and importing debugpy
+is the largest single part of an ipykernel's start-up (about 85 ms of CPU, paid once per
+submission). The block is lifted again before the first cell runs, so a submission that imports
+debugpy itself behaves as it would anywhere else.
+
+With ``--calcml-room ROOM --calcml-wire WIRE --calcml-gate FD`` (bubblewrap only), the sandbox
+also serves the verification's student side, before the kernel exists, so that a submission pays
+for one sandbox and one Python start-up instead of two. Once the imports both sides need are
+done, the process forks:
+
+* the child is the verification's student process: it listens on ``ROOM/student.sock``, and the
+  trusted test process (outside the sandbox) connects and drives it exactly as it drives a fresh
+  ``python WIRE/student.py`` (the same file runs, in ``ROOM/work`` with the submission's files);
+* the parent waits on the grader's gate (a pipe only it holds). When the grader opens the gate
+  (after the verification has ended), it kills every other process of the sandbox's PID
+  namespace, which is the child and whatever the child started, waits until none is left, empties
+  what they may have written (``/tmp``, ``/dev/shm``, the room, the connection folder; the
+  connection file is written back as read before the fork), and only then starts the kernel.
+
+So the student's code of the verification never runs at the same time as the kernel, and never
+after the kernel has seen a test cell: a hidden test the kernel runs cannot reach it. Until the
+kill, the parent is not dumpable, so the child cannot attach to it or open its files through
+``/proc``. The parent tells the grader on ``--calcml-ack FD`` once the kernel's sockets are bound;
+a kernel that never says so is replaced by the grader with a fresh one.
 """
 
+import os
 import sys
+
+ROOM_OPTIONS = ("--calcml-room", "--calcml-wire", "--calcml-gate", "--calcml-ack")
+PR_SET_DUMPABLE = 4
+
+
+def _take_options(argv: list[str]) -> dict[str, str]:
+    """Remove the launcher's own options from ``argv`` (the kernel app does not know them)."""
+    found = {}
+    for name in ROOM_OPTIONS:
+        if name in argv:
+            index = argv.index(name)
+            found[name] = argv[index + 1]
+            del argv[index : index + 2]
+    return found
+
+
+def _set_dumpable(value: int) -> None:
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, value, 0, 0, 0)
+
+
+def _serve_verification(room: str, wire: str) -> None:
+    """In the child: become the verification's student process (``WIRE/student.py``)."""
+    import runpy
+    import socket
+
+    _set_dumpable(1)
+    path = os.path.join(room, "student.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+    connection, _address = listener.accept()
+    listener.close()
+    os.unlink(path)
+    fd_in = connection.detach()
+    fd_out = os.dup(fd_in)
+    os.chdir(os.path.join(room, "work"))
+    del sys.modules["debugpy"]
+    script = os.path.join(wire, "student.py")
+    sys.argv = [script, str(fd_in), str(fd_out)]
+    runpy.run_path(script, run_name="__main__")
+
+
+def _others_alive() -> bool:
+    """Whether a process other than this one and the namespace's init is still running."""
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in (1, me):
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                state = handle.read().rpartition(")")[2].split()[0]
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if state not in ("Z", "X"):
+            return True
+    return False
+
+
+def _end_the_rest() -> None:
+    """SIGKILL every other process of the PID namespace, and wait until none is left running."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + 10.0
+    while True:
+        try:
+            os.kill(-1, signal.SIGKILL)  # all but this process and init, in this namespace only
+        except ProcessLookupError:
+            pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            pass
+        if not _others_alive():
+            return
+        if time.monotonic() > deadline:
+            os._exit(125)
+        time.sleep(0.001)
+
+
+def _empty(folder: str, keep: tuple[str, ...]) -> None:
+    """Remove what is in ``folder``, except the paths in ``keep`` and the folders leading to them."""
+    import shutil
+
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        path = entry.path
+        if path in keep:
+            continue
+        if any(kept.startswith(path + os.sep) for kept in keep):
+            _empty(path, keep)
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(path, onerror=_unlock_and_retry)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
+def _unlock_and_retry(function, path, _info) -> None:
+    try:
+        os.chmod(os.path.dirname(path), 0o700)
+        os.chmod(path, 0o700)
+        function(path)
+    except OSError:
+        pass
+
+
+def _after_the_gate(gate: int, room: str, connection_file: str, saved: bytes) -> None:
+    """In the parent: wait for the grader, end the verification's side, clean up."""
+    while True:
+        try:
+            os.read(gate, 1)  # a byte, or end of file: either way the verification is over
+            break
+        except InterruptedError:
+            continue
+    os.close(gate)
+    _end_the_rest()
+    conn_dir = os.path.dirname(connection_file)
+    keep = (os.path.realpath(room), os.path.realpath(conn_dir), os.path.realpath(os.getcwd()))
+    for folder in ("/tmp", "/dev/shm"):
+        _empty(folder, keep)
+    _empty(room, ())
+    _empty(conn_dir, ())
+    fd = os.open(connection_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(saved)
+    _set_dumpable(1)
+
+
+def _split_for_verification(options: dict[str, str]) -> int:
+    """Fork the verification's student process off; return in the parent once it is gone.
+
+    Returns the pipe on which to tell the grader that the kernel listens."""
+    gate, ack = int(options["--calcml-gate"]), int(options["--calcml-ack"])
+    room, wire = options["--calcml-room"], options["--calcml-wire"]
+    if os.getppid() != 1:  # not directly under bubblewrap's init: no PID namespace of our own
+        os._exit(125)
+    connection_file = os.path.abspath(sys.argv[sys.argv.index("-f") + 1])
+    with open(connection_file, "rb") as handle:
+        saved = handle.read()
+    # What both sides import, once, before the fork.
+    import numpy  # noqa: F401
+    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
+    from traitlets.config import Config  # noqa: F401
+
+    _set_dumpable(0)
+    child = os.fork()
+    if child == 0:
+        try:
+            os.close(gate)
+            os.close(ack)
+            _serve_verification(room, wire)
+        finally:
+            os._exit(0)
+    _after_the_gate(gate, room, connection_file, saved)
+    return ack
+
 
 if __name__ == "__main__":
     # The script's own folder is not the student's: the kernel puts the working directory on
     # sys.path itself (InteractiveShellApp.init_path), as it does under ipykernel_launcher.
     del sys.path[0]
+    room_options = _take_options(sys.argv)
     sys.modules["debugpy"] = None  # makes ipykernel's optional import fail: no debugger
 
     from ipykernel.kernelapp import IPKernelApp
 
+    ack = _split_for_verification(room_options) if room_options else None
+
     app = IPKernelApp.instance()
     app.initialize()
     del sys.modules["debugpy"]
+    if ack is not None:  # its sockets are bound: the grader's client connects at once
+        os.write(ack, b"k")
+        os.close(ack)
     app.start()

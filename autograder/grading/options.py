@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 DEFAULT_NOTEBOOK_TIMEOUT = 300.0
 VERIFY_TIMEOUT = 120.0
+# "0": the verification's student side gets a sandbox of its own instead of the kernel's.
+ENV_ROOM = "CALCML_VERIFY_ROOM"
 
 
 @dataclass

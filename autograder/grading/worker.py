@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from pathlib import Path
 
 import nbformat
@@ -21,14 +23,19 @@ from autograder.grading.execute import CappedExecute, _mark_unexecuted
 from autograder.grading.gradebook import (
     SharedOverwriteCells,
 )
-from autograder.grading.options import VERIFY_TIMEOUT, GradeOptions, NotebookOutcome, Task
+from autograder.grading.options import ENV_ROOM, VERIFY_TIMEOUT, GradeOptions, NotebookOutcome, Task
 from autograder.grading.untrusted import sanitize_notebook
 from autograder.grading.verdict import judge_notebook
 from autograder.sandbox import WORKDIR_QUOTA_FILES, DiskWatch, tree_usage, workdir_quota_bytes
 
 
 def independent_checks(
-    student_nb: str, source_nb: str, timeout: float, cell_timeout: float, files_from: str
+    student_nb: str,
+    source_nb: str,
+    timeout: float,
+    cell_timeout: float,
+    files_from: str,
+    room: dict | None = None,
 ) -> dict | None:
     """Re-run the trusted tests outside the student's kernel.
 
@@ -40,7 +47,12 @@ def independent_checks(
     except ImportError:
         return None
     return verify_submission(
-        student_nb, source_nb, timeout=timeout, cell_timeout=cell_timeout, files_from=files_from
+        student_nb,
+        source_nb,
+        timeout=timeout,
+        cell_timeout=cell_timeout,
+        files_from=files_from,
+        room=room,
     )
 
 
@@ -75,26 +87,45 @@ def _worker_gradebook(db_url: str, config) -> Gradebook:
     return _worker["gradebook"]
 
 
-def _prestart_kernel() -> None:
+def _serve_verification() -> bool:
+    """Whether this worker's kernel sandboxes also serve the verification's student side.
+
+    Only with bubblewrap (the kernel sandbox must have a PID namespace of its own, see
+    kernel_launcher.py); ``CALCML_VERIFY_ROOM=0`` gives the verification a sandbox of its own.
+    """
+    if "rooms" not in _worker:
+        from autograder.sandbox import BUBBLEWRAP, isolation_method
+
+        _worker["rooms"] = (
+            _worker["options"].verify
+            and os.environ.get(ENV_ROOM, "1") != "0"
+            and isolation_method() == BUBBLEWRAP
+        )
+    return _worker["rooms"]
+
+
+def _new_kernel(serve_verification: bool):
     from autograder.grading.kernel import SandboxedKernel
 
+    return SandboxedKernel(
+        _worker["scratch"],
+        extra_arguments=["--HistoryManager.hist_file=:memory:"],
+        serve_verification=serve_verification,
+    )
+
+
+def _prestart_kernel() -> None:
     try:
-        _worker["next_kernel"] = SandboxedKernel(
-            _worker["scratch"], extra_arguments=["--HistoryManager.hist_file=:memory:"]
-        )
+        _worker["next_kernel"] = _new_kernel(_serve_verification())
     except Exception:  # noqa: BLE001 - a failed pre-start is retried when the kernel is needed
         _worker["next_kernel"] = None
 
 
 def _take_kernel(prestart_next: bool = True):
-    from autograder.grading.kernel import SandboxedKernel
-
     kernel = _worker.get("next_kernel")
     _worker["next_kernel"] = None
     if kernel is None:
-        kernel = SandboxedKernel(
-            _worker["scratch"], extra_arguments=["--HistoryManager.hist_file=:memory:"]
-        )
+        kernel = _new_kernel(_serve_verification())
     if _worker["options"].prestart and prestart_next:
         # The next submission's kernel boots while this one runs.
         _prestart_kernel()
@@ -170,9 +201,12 @@ def _grade_notebook(task, name, path, config, options, db_url):
     chain: Chain = _worker["chain"]
     nb, resources = _run(chain.sanitize + chain.before_execute, nb, resources, config, db_url)
 
-    # The independent verification does not depend on the kernel run: run both at once.
+    kernel = _take_kernel(task.prestart_next)
     verification = None
     if options.verify:
+        # The verification does not depend on the kernel run. When the kernel's sandbox serves
+        # its student side, the kernel starts only after it (the gate below); otherwise both run
+        # at once.
         verification = _worker["threads"].submit(
             independent_checks,
             path,
@@ -181,11 +215,12 @@ def _grade_notebook(task, name, path, config, options, db_url):
             cell_timeout=float(config.Execute.timeout),
             # The same files as the kernel's folder gets (autograded/<student>/<assignment>/).
             files_from=task.dest,
+            room=kernel.verification_room(),
         )
-
-    kernel = _take_kernel(task.prestart_next)
     status, error = "graded", None
     try:
+        if kernel.room is not None:
+            kernel = _through_the_gate(kernel, verification)
         # The kernel's working directory gets the assignment's other files (data, modules);
         # they count against its disk quota, its own start-up files do not.
         before = [tree_usage(kernel.workdir), tree_usage(kernel.conn_dir)]
@@ -275,6 +310,17 @@ def _grade_notebook(task, name, path, config, options, db_url):
         error,
         verified,
     )
+
+
+def _through_the_gate(kernel, verification):
+    """Wait for the verification to end, then start the kernel; a fresh one if it will not start."""
+    if verification is not None:
+        wait_for([verification])
+    if kernel.open_gate():
+        return kernel
+    # The student's side of the verification killed or stopped the kernel's process.
+    kernel.shutdown()
+    return _new_kernel(False)
 
 
 def _manual(nb: NotebookNode) -> list[dict]:

@@ -149,6 +149,7 @@ def verify_submission(
     cell_timeout: float = 30.0,
     isolation: str | None = None,
     files_from: str | os.PathLike | None = None,
+    room: dict | None = None,
 ) -> dict[str, CellCheck]:
     """Re-run every test cell of ``source_nb`` against the code of ``student_nb``.
 
@@ -158,6 +159,9 @@ def verify_submission(
     ``files_from``: the folder whose files (notebooks aside) the student's process gets, by the
     same rule as the kernel's folder (:func:`autograder.files.copy_folder`); the grader passes
     ``autograded/<student>/<assignment>/``. By default, the folder of ``student_nb``.
+    ``room``: a kernel sandbox's student side to use first
+    (:meth:`autograder.grading.kernel.SandboxedKernel.verification_room`); a restart, or a room
+    that does not answer, gets a sandbox of its own as without it.
     """
     limits = limits if limits is not None else Limits()
     source = _read(source_nb, "source")
@@ -173,6 +177,10 @@ def verify_submission(
         private = scratch_path / "trusted"
         workdir.mkdir()
         private.mkdir(mode=0o700)
+        if room is not None:
+            # Nothing of the student's has run in that sandbox yet: its folder is safe to fill.
+            workdir = Path(room["workdir"])
+            job["attach"] = {k: room[k] for k in ("socket", "pid", "command")}
         if files_from is None and not isinstance(student_nb, nbformat.NotebookNode):
             files_from = Path(student_nb).resolve().parent
         if files_from is not None:
