@@ -11,6 +11,13 @@ import sys
 # the way jsonschema expects of a missing package.
 sys.modules.setdefault("rfc3987_syntax", None)
 
+# nbgrader's __init__ loads its four Jupyter server extensions (jupyter_server, tornado's web
+# stack...: about 80 ms of every command's start-up) to offer their loader functions, which no
+# command here calls. Its submodules import as usual; any other name loads the real __init__.
+from autograder.grading.kernel_launcher import import_lazily  # noqa: E402 - stdlib only
+
+import_lazily("nbgrader", {"__version__": "_version"})
+
 from autograder.environment import put_interpreter_on_path  # noqa: E402 - after the entry above
 
 # nbgrader starts some tools by name (``alembic`` when it creates a gradebook): started as

@@ -61,8 +61,24 @@ def hostile(*, prepend: tuple[str, ...] = (), replace: dict[str, str] | None = N
     return notebook
 
 
-def verify(tmp_path: Path, student, source=None, **kwargs) -> dict[str, CellCheck]:
-    """Lay the notebooks out as a course would and verify the student's one."""
+def verify(
+    tmp_path: Path, student, source=None, *, room: bool = False, **kwargs
+) -> dict[str, CellCheck]:
+    """Lay the notebooks out as a course would and verify the student's one.
+
+    ``room=True``: the student's side is first the one a kernel's sandbox serves, as in a grading
+    run (autograder/grading/kernel_launcher.py); any restart gets a sandbox of its own."""
+    if room:
+        from autograder.grading.kernel import SandboxedKernel
+
+        kernel = SandboxedKernel(tmp_path, serve_verification=True)
+        try:
+            return verify(tmp_path, student, source, room=False, **kwargs, room_of=kernel)
+        finally:
+            kernel.shutdown()
+    kernel = kwargs.pop("room_of", None)
+    if kernel is not None:
+        kwargs["room"] = kernel.verification_room()
     course = tmp_path / "course"
     source_path = course / "source" / "ps" / "ps.ipynb"
     student_path = course / "submitted" / "s01" / "ps" / "ps.ipynb"
@@ -92,8 +108,9 @@ def test_contract_functions_are_the_answer_cells():
     ]
 
 
-def test_honest_correct_student_passes_every_cell(tmp_path):
-    checks = verify(tmp_path, load("correct"), load("source"))
+@pytest.mark.parametrize("room", [False, True], ids=["own-sandbox", "kernel-room"])
+def test_honest_correct_student_passes_every_cell(tmp_path, room):
+    checks = verify(tmp_path, load("correct"), load("source"), room=room)
     assert list(checks) == ALL_TESTS
     failures = {name: check.message for name, check in checks.items() if not check.passed}
     assert failures == {}
@@ -227,10 +244,11 @@ TRICKS = {
 }
 
 
+@pytest.mark.parametrize("room", [False, True], ids=["own-sandbox", "kernel-room"])
 @pytest.mark.parametrize("trick", list(TRICKS))
-def test_hostile_trick_earns_nothing(tmp_path, trick):
+def test_hostile_trick_earns_nothing(tmp_path, trick, room):
     prepend, replace = TRICKS[trick]
-    checks = verify(tmp_path, hostile(prepend=prepend, replace=replace))
+    checks = verify(tmp_path, hostile(prepend=prepend, replace=replace), room=room)
     targeted = {f"test_{name}" for name in replace}
     assert not (passed(checks) & targeted), {n: checks[n] for n in targeted}
     # The functions the trick left alone are still judged on their merits.
@@ -254,7 +272,8 @@ def test_frames_forged_on_the_real_pipe_earn_nothing(tmp_path):
     assert passed(checks) == set()
 
 
-def test_exit_in_a_cell_or_a_call_fails_only_that_part(tmp_path):
+@pytest.mark.parametrize("room", [False, True], ids=["own-sandbox", "kernel-room"])
+def test_exit_in_a_cell_or_a_call_fails_only_that_part(tmp_path, room):
     checks = verify(
         tmp_path,
         hostile(
@@ -267,6 +286,7 @@ def test_exit_in_a_cell_or_a_call_fails_only_that_part(tmp_path):
                 "    os._exit(4)",
             }
         ),
+        room=room,
     )
     assert not checks["test_secant_slope"].passed
     assert "NameError" in checks["test_secant_slope"].message
@@ -274,7 +294,8 @@ def test_exit_in_a_cell_or_a_call_fails_only_that_part(tmp_path):
     assert passed(checks) == set(MINI_TESTS) - {"test_secant_slope", "test_central_difference"}
 
 
-def test_endless_loops_fail_only_their_cells(tmp_path):
+@pytest.mark.parametrize("room", [False, True], ids=["own-sandbox", "kernel-room"])
+def test_endless_loops_fail_only_their_cells(tmp_path, room):
     checks = verify(
         tmp_path,
         hostile(
@@ -291,6 +312,7 @@ def test_endless_loops_fail_only_their_cells(tmp_path):
             }
         ),
         cell_timeout=1.0,
+        room=room,
     )
     for name in ("test_secant_slope", "test_central_difference", "test_poly_derivative"):
         assert not checks[name].passed, checks[name]

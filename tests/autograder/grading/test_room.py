@@ -1,0 +1,161 @@
+"""A kernel's sandbox that first serves the verification's student side (its "room").
+
+The student's code of the verification runs in the kernel's sandbox before the kernel does
+(autograder/grading/kernel_launcher.py). These tests attack that sharing from the student's side:
+what the verification's student code leaves running or written must be gone before the kernel
+runs a cell, and a student side that kills or stops the kernel's process must not cost the
+submission its kernel run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import nbformat
+from jupyter_client.blocking import BlockingKernelClient
+
+from autograder.grading import worker
+from autograder.grading.kernel import SandboxedKernel
+from autograder.verify.job import verify_submission
+
+SOURCE = Path(__file__).parents[1] / "fixtures" / "verify" / "source.ipynb"
+CORRECT = Path(__file__).parents[1] / "fixtures" / "verify" / "correct.ipynb"
+
+# Run by the verification's student side only (its parent is the kernel's launcher; the kernel's
+# own parent is bubblewrap's init): leaves a daemon writing everywhere it can, and files.
+PLANT = """
+import os, subprocess, sys
+_parent = open(f"/proc/{os.getppid()}/cmdline", "rb").read()
+if b"kernel_launcher" in _parent:
+    for _place in ("/tmp/planted", "/dev/shm/planted", "planted"):
+        open(_place, "w").write("from the verification's student side")
+    subprocess.Popen(
+        [sys.executable, "-c",
+         "import os, time\\n"
+         "while True:\\n"
+         "    for place in ('alive', '/tmp/alive'):\\n"
+         "        try:\\n"
+         "            open(place, 'w').write(str(time.time()))\\n"
+         "        except OSError:\\n"
+         "            pass\\n"
+         "    time.sleep(0.01)\\n"],
+        start_new_session=True,
+    )
+    time.sleep(0.2)
+"""
+
+LOOK = """
+import json, os
+me = os.getpid()
+others = []
+for entry in os.listdir("/proc"):
+    if entry.isdigit() and int(entry) not in (1, me):
+        state = open(f"/proc/{entry}/stat").read().rpartition(")")[2].split()[0]
+        if state != "Z":
+            others.append(open(f"/proc/{entry}/cmdline", "rb").read().decode(errors="replace"))
+print(json.dumps({
+    "others": others,
+    "tmp": sorted(n for n in os.listdir("/tmp") if n in ("planted", "alive")),
+    "shm": sorted(os.listdir("/dev/shm")),
+}))
+"""
+
+
+def _notebooks(tmp_path: Path, extra: str) -> tuple[Path, Path]:
+    student = nbformat.read(CORRECT, as_version=4)
+    student.cells[2:2] = [nbformat.v4.new_code_cell(extra)]
+    student_path = tmp_path / "submitted" / "ps.ipynb"
+    student_path.parent.mkdir(parents=True)
+    nbformat.write(student, student_path)
+    return student_path, SOURCE
+
+
+def _run_in_kernel(kernel: SandboxedKernel, code: str) -> dict:
+    client = BlockingKernelClient()
+    client.load_connection_file(kernel.km.connection_file)
+    client.start_channels()
+    printed: list[str] = []
+    try:
+        client.wait_for_ready(timeout=60)
+        reply = client.execute_interactive(
+            code,
+            timeout=60,
+            output_hook=lambda m: (
+                m["msg_type"] == "stream" and printed.append(m["content"]["text"])
+            ),
+        )
+    finally:
+        client.stop_channels()
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return json.loads("".join(printed).strip().splitlines()[-1])
+
+
+def test_what_the_verification_left_is_gone_before_the_kernel_runs(tmp_path):
+    student, source = _notebooks(tmp_path, PLANT + "import time\ntime.sleep(0)")
+    kernel = SandboxedKernel(tmp_path, serve_verification=True)
+    try:
+        room = kernel.verification_room()
+        checks = verify_submission(student, source, room=room)
+        assert checks["test_secant_slope"].passed, checks  # the room's student side answered
+        work = Path(room["workdir"])
+        # The student side did run there, and its daemon is still writing while we look.
+        assert (work / "planted").read_text() == "from the verification's student side"
+        first = (work / "alive").read_text()
+        deadline = time.monotonic() + 10
+        while (work / "alive").read_text() == first and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert (work / "alive").read_text() != first, "the planted daemon should be running"
+
+        assert kernel.open_gate()
+        seen = _run_in_kernel(kernel, LOOK)
+        assert seen == {"others": [], "tmp": [], "shm": []}
+        assert not any(Path(room["workdir"]).parent.iterdir())  # the room is empty
+    finally:
+        kernel.shutdown()
+
+
+def test_a_student_side_that_stops_the_kernel_process_does_not_stop_the_kernel(tmp_path):
+    stop = (
+        "import os, signal\n"
+        "if b'kernel_launcher' in open(f'/proc/{os.getppid()}/cmdline', 'rb').read():\n"
+        "    os.kill(os.getppid(), signal.SIGSTOP)\n"
+    )
+    student, source = _notebooks(tmp_path, stop)
+    kernel = SandboxedKernel(tmp_path, serve_verification=True)
+    try:
+        checks = verify_submission(student, source, room=kernel.verification_room())
+        assert checks["test_secant_slope"].passed
+        assert kernel.open_gate()
+        assert _run_in_kernel(kernel, "print('{\"ran\": 1}')") == {"ran": 1}
+    finally:
+        kernel.shutdown()
+
+
+def test_a_student_side_that_kills_the_kernel_process_gets_the_submission_a_fresh_kernel(
+    tmp_path, monkeypatch
+):
+    kill = (
+        "import os, signal\n"
+        "if b'kernel_launcher' in open(f'/proc/{os.getppid()}/cmdline', 'rb').read():\n"
+        "    os.kill(os.getppid(), signal.SIGKILL)\n"
+    )
+    student, source = _notebooks(tmp_path, kill)
+    monkeypatch.setitem(worker._worker, "scratch", tmp_path)
+    kernel = SandboxedKernel(tmp_path, serve_verification=True)
+    fresh = None
+    try:
+        pool = worker.ThreadPoolExecutor(max_workers=1)
+        verification = pool.submit(
+            verify_submission, student, source, room=kernel.verification_room()
+        )
+        fresh = worker._through_the_gate(kernel, verification)
+        pool.shutdown()
+        assert verification.result()["test_secant_slope"].passed
+        assert fresh is not kernel and fresh.room is None
+        assert _run_in_kernel(fresh, "print('{\"ran\": 2}')") == {"ran": 2}
+    finally:
+        kernel.shutdown()
+        if fresh is not None:
+            fresh.shutdown()
