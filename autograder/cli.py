@@ -185,7 +185,9 @@ def build_parser(load_external: str | None = None) -> argparse.ArgumentParser:
             "CALCML_SANDBOX_USER names its unprivileged user (default nobody); "
             "CALCML_SANDBOX_ALLOW_ROOT=1 lets it run submissions as root when it cannot switch "
             "users; CALCML_WORKDIR_QUOTA_MB is the default of --disk-quota; "
-            "CALCML_VERIFY_FORKSERVER=0 starts each verification in a fresh process."
+            "CALCML_VERIFY_FORKSERVER=0 starts each verification in a fresh process; "
+            "CALCML_VERIFY_ROOM=0 gives the verification's student side a sandbox of its own "
+            "instead of the kernel's."
         ),
     )
     add_grade_arguments(grade)
