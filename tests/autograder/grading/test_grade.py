@@ -322,3 +322,48 @@ def test_cli_help_lists_every_command_and_loads_others_lazily(capsys):
         main(["grade", "ps1", "--workers", "0"])
     assert stop.value.code == 2
     assert "at least 1" in capsys.readouterr().err
+
+
+def test_every_verdict_is_the_same_when_the_verification_has_a_sandbox_of_its_own(graded, tmp_path):
+    """The kernel's sandbox serving the verification first (the default with bubblewrap) changes
+    no verdict of the standard cohort, hostile submissions included, against the verification in
+    a sandbox of its own (CALCML_VERIFY_ROOM=0)."""
+    import shutil
+
+    course = tmp_path / "course"
+    shutil.copytree(graded["course"], course, symlinks=True)
+    env = dict(graded["env"], CALCML_VERIFY_ROOM="0")
+    command = cohort.grade_command(
+        course,
+        graded["assignment"],
+        "--force",
+        "--cell-timeout",
+        cohort.CELL_TIMEOUT,
+        "--notebook-timeout",
+        cohort.NOTEBOOK_TIMEOUT,
+        "--disk-quota",
+        cohort.DISK_QUOTA_MIB,
+    )
+    done = cohort.run(command, course, env, timeout=600)
+    assert done.returncode in (0, 1), done.stderr
+
+    def verdict(result):
+        return (
+            result["status"],
+            result.get("score"),
+            [
+                (c["grade_id"], c["points"], c["outcome"], c["flagged"], c["tags"],
+                 c["kernel_passed"], c["verified_passed"])
+                for c in result.get("cells", [])
+            ],
+        )  # fmt: skip
+
+    # The first run's results, as read right after it (later tests may regrade that course).
+    with_room = {student: verdict(result) for student, result in graded["results"].items()}
+    folder = course / "reports" / graded["assignment"] / "results"
+    own_sandbox = {
+        p.stem: verdict(json.loads(p.read_text())) for p in sorted(folder.glob("*.json"))
+    }
+    assert len(with_room) >= 10
+    assert set(with_room) <= set(own_sandbox)
+    assert {student: own_sandbox[student] for student in with_room} == with_room
