@@ -41,7 +41,6 @@ from nbgrader.api import Gradebook
 from autograder.grading.cluster_worker import (
     FORWARDED_ENV,
     REQUIRED_ISOLATION,
-    GradebookSnapshot,
     code_digest,
     grade_remote,
     pack_folder,
@@ -52,6 +51,7 @@ from autograder.grading.cluster_worker import (
 from autograder.grading.db_retry import retrying
 from autograder.grading.gradebook import Course, CourseError, register_and_commit
 from autograder.grading.options import Task
+from autograder.grading.snapshot import GradebookSnapshot
 from autograder.grading.untrusted import terminal_safe
 
 INSTALL_HINT = "pip install 'dask[distributed]' 'psycopg[binary]' (or the course's `cluster` extra)"

@@ -2,7 +2,7 @@
 and what runs inside a Dask worker process.
 
 A task carries everything as bytes (the submission's notebooks and the files of its prepared
-folder, the source notebooks) plus a :class:`GradebookSnapshot` of the assignment's trusted cells,
+folder, the source notebooks) plus a :class:`~autograder.grading.snapshot.GradebookSnapshot` of the assignment's trusted cells,
 so a worker needs neither a shared file system nor access to the gradebook. It grades with the
 local pool's own code (:mod:`autograder.grading.worker`: sandboxed kernel, limits, out-of-kernel
 verification, verdict) on one long-lived thread per worker process (the sandbox ties the lives
@@ -12,7 +12,6 @@ of its processes to the thread that started them), and refuses when bubblewrap i
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import socket
@@ -20,146 +19,16 @@ import sys
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from nbformat import NotebookNode
-from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.preprocessors import OverwriteKernelspec
-
-from autograder.grading.chain import Chain
 from autograder.grading.options import Task
+from autograder.grading.snapshot import without_gradebook
 
 PACKAGE = Path(__file__).resolve().parents[1]  # the whole autograder package
 # Environment settings of the coordinator that the workers' sandboxes must share.
 FORWARDED_ENV = ("CALCML_WORKDIR_QUOTA_MB",)
 REQUIRED_ISOLATION = "bubblewrap"
-
-
-# --------------------------------------------------------------------------------------------
-# A read-only copy of the gradebook's trusted cells (what OverwriteCells looks up)
-
-
-@dataclass(frozen=True)
-class SourceCellCopy:
-    name: str
-    cell_type: str
-    locked: bool
-    source: str
-    checksum: str | None
-
-
-@dataclass(frozen=True)
-class GradedCellCopy:
-    name: str
-    max_score: float
-    cell_type: str | None = None
-
-
-@dataclass(frozen=True)
-class NotebookCopy:
-    source_cells: list[SourceCellCopy] = field(default_factory=list)
-    grade_cells: list[GradedCellCopy] = field(default_factory=list)
-    solution_cells: list[GradedCellCopy] = field(default_factory=list)
-    task_cells: list[GradedCellCopy] = field(default_factory=list)
-    kernelspec: str | None = None
-
-
-class _NoSession:
-    def remove(self) -> None:
-        pass
-
-
-class GradebookSnapshot:
-    """Answers the look-ups of nbgrader's ``OverwriteCells`` from a copy made by the coordinator.
-
-    It holds the source, grade, solution and task cells of one assignment's notebooks: the
-    instructor's trusted cells, nothing about any student.
-    """
-
-    def __init__(self, assignment: str, notebooks: dict[str, NotebookCopy]) -> None:
-        self.assignment = assignment
-        self.notebooks = notebooks
-        self.db = _NoSession()
-
-    @classmethod
-    def read(cls, gb: Gradebook, assignment: str, names: list[str]) -> GradebookSnapshot:
-        notebooks = {}
-        for name in names:
-            nb = gb.find_notebook(name, assignment)
-            notebooks[name] = NotebookCopy(
-                source_cells=[
-                    SourceCellCopy(c.name, c.cell_type, bool(c.locked), c.source, c.checksum)
-                    for c in nb.source_cells
-                ],
-                grade_cells=[
-                    GradedCellCopy(c.name, float(c.max_score), c.cell_type) for c in nb.grade_cells
-                ],
-                solution_cells=[GradedCellCopy(c.name, 0.0) for c in nb.solution_cells],
-                task_cells=[
-                    GradedCellCopy(c.name, float(c.max_score), c.cell_type) for c in nb.task_cells
-                ],
-                kernelspec=nb.kernelspec,
-            )
-        gb.db.remove()
-        return cls(assignment, notebooks)
-
-    def _notebook(self, notebook: str, assignment: str) -> NotebookCopy:
-        if assignment != self.assignment or notebook not in self.notebooks:
-            raise MissingEntry(f"No such notebook: {assignment}/{notebook}")
-        return self.notebooks[notebook]
-
-    def find_notebook(self, notebook: str, assignment: str) -> NotebookCopy:
-        return self._notebook(notebook, assignment)
-
-    def find_source_cell(self, name: str, notebook: str, assignment: str) -> SourceCellCopy:
-        for cell in self._notebook(notebook, assignment).source_cells:
-            if cell.name == name:
-                return cell
-        raise MissingEntry(f"No such source cell: {assignment}/{notebook}/{name}")
-
-    def find_graded_cell(self, name: str, notebook: str, assignment: str) -> GradedCellCopy:
-        copy = self._notebook(notebook, assignment)
-        for cell in [*copy.grade_cells, *copy.task_cells]:
-            if cell.name == name:
-                return cell
-        raise MissingEntry(f"No such grade cell: {assignment}/{notebook}/{name}")
-
-
-class SnapshotOverwriteKernelspec(OverwriteKernelspec):
-    """nbgrader's ``OverwriteKernelspec`` (the source notebook's kernelspec wins) on the snapshot.
-
-    The stock step opens the gradebook itself, which a worker on another machine cannot reach.
-    """
-
-    def preprocess(self, nb: NotebookNode, resources: dict):
-        info = resources["nbgrader"]
-        snapshot = worker_state()["gradebook"]
-        kernelspec = snapshot.find_notebook(info["notebook"], info["assignment"]).kernelspec
-        if kernelspec:
-            nb.metadata["kernelspec"] = json.loads(kernelspec)
-        return nb, resources
-
-
-def _without_gradebook(chain: Chain) -> Chain:
-    """The course's chain with every step that would open the gradebook reading the snapshot."""
-
-    def swap(steps: tuple[type, ...]) -> tuple[type, ...]:
-        return tuple(SnapshotOverwriteKernelspec if s is OverwriteKernelspec else s for s in steps)
-
-    return replace(
-        chain,
-        sanitize=swap(chain.sanitize),
-        before_execute=swap(chain.before_execute),
-        after_execute=swap(chain.after_execute),
-    )
-
-
-def worker_state() -> dict:
-    from autograder.grading import worker
-
-    return worker._worker
 
 
 # --------------------------------------------------------------------------------------------
@@ -293,14 +162,13 @@ def _start_run(shared: dict) -> None:
     worker._worker.update(
         config=shared["config"],
         options=shared["options"],
-        lock=threading.Lock(),
         scratch=scratch / "kernels",
         threads=ThreadPoolExecutor(max_workers=1),
         next_kernel=None,
         # OverwriteCells reads the trusted cells from the snapshot (no gradebook here).
         gradebook=shared["snapshot"],
     )
-    worker._worker["chain"] = _without_gradebook(worker._course_chain(shared["config"]))
+    worker._worker["chain"] = without_gradebook(worker._course_chain(shared["config"]))
     _WorkerState.run_id, _WorkerState.scratch, _WorkerState.sources = (
         shared["run_id"],
         scratch,

@@ -8,8 +8,9 @@ How one run works:
    the way ``nbgrader autograde`` does (submitted files, then the source's extra files on top).
 3. Long-lived worker processes (default: one per core) each grade many submissions. A worker
    sanitizes the notebook with nbgrader's preprocessors (``OverwriteCells`` restores the trusted
-   test cells from the gradebook), executes it in a sandboxed kernel (see :mod:`autograder.grading.kernel`;
-   the next kernel is already booting while the previous submission is being finished), caps
+   test cells from the run's copy of them, :mod:`autograder.grading.snapshot`), executes it in a
+   sandboxed kernel (see :mod:`autograder.grading.kernel`; the next kernel is already booting
+   while the previous submission is being finished), caps
    its output, and runs the independent verification (:mod:`autograder.verify`). The graded
    notebook is made inert (:mod:`autograder.grading.untrusted`), and each test cell earns
    min(kernel score, trusted score) with every disagreement flagged (:mod:`autograder.grading.verdict`).
@@ -56,6 +57,7 @@ from autograder.grading.gradebook import (
 )
 from autograder.grading.options import GradeOptions, Task
 from autograder.grading.progress import Progress, summary_table
+from autograder.grading.snapshot import GradebookSnapshot
 from autograder.grading.submissions import (
     MISSING,
     Submission,
@@ -326,24 +328,30 @@ def _run_pool(course, to_grade, sources, workers, options, isolation, bar):
     """Grade ``to_grade`` in worker processes; yields each result once it is saved.
 
     The main process registers and prepares each submission just before handing it out, and
-    saves each outcome as it arrives: it is the only gradebook writer (workers read it only
-    under the same lock).
+    saves each outcome as it arrives: it is the only user of the gradebook. The workers get the
+    assignment's trusted cells as a copy read once here (:mod:`autograder.grading.snapshot`).
     """
     ctx = multiprocessing.get_context("fork")
-    lock = ctx.Lock()
     scratch = tempfile.mkdtemp(prefix="calcml-grade-")
     pending = {}
     gb = Gradebook(course.db_url, course.coursedir.course_id)
     try:
+        snapshot = Retrying(gb, bar.warn, course.db_url)(
+            "reading the assignment's cells",
+            GradebookSnapshot.read,
+            gb,
+            to_grade[0].assignment,
+            list(sources),
+        )
         with ProcessPoolExecutor(
             max_workers=workers,
             mp_context=ctx,
             initializer=_worker_init,
-            initargs=(course.config, options, lock, scratch),
+            initargs=(course.config, options, snapshot, scratch),
         ) as pool:
             try:
                 yield from _dispatch(
-                    pool, gb, lock, course, to_grade, sources, workers, isolation, bar, pending
+                    pool, gb, course, to_grade, sources, workers, isolation, bar, pending
                 )
             except BaseException:
                 # Interrupted (Ctrl-C) or failed: stop now instead of finishing queued work.
@@ -357,7 +365,7 @@ def _run_pool(course, to_grade, sources, workers, options, isolation, bar):
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _dispatch(pool, gb, lock, course, to_grade, sources, workers, isolation, bar, pending):
+def _dispatch(pool, gb, course, to_grade, sources, workers, isolation, bar, pending):
     """Hand out submissions (registering each just before) and save outcomes as they come."""
     queue = list(to_grade)
     write = Retrying(gb, bar.warn, course.db_url)  # waits for a database that went away
@@ -365,11 +373,10 @@ def _dispatch(pool, gb, lock, course, to_grade, sources, workers, isolation, bar
     while queue or pending:
         while queue and len(pending) < 2 * workers:
             sub = queue.pop(0)
-            with lock:
-                warning = write(f"registering {sub.student}", register_and_commit, gb, course, sub)
-                if warning:
-                    bar.warn(warning)
-                gb.db.remove()  # end the read transaction: workers read next
+            warning = write(f"registering {sub.student}", register_and_commit, gb, course, sub)
+            if warning:
+                bar.warn(warning)
+            gb.db.remove()  # end the read transaction
             task = Task(
                 student=sub.student,
                 assignment=sub.assignment,
@@ -394,10 +401,9 @@ def _dispatch(pool, gb, lock, course, to_grade, sources, workers, isolation, bar
                     "notebooks": [],
                     "elapsed_seconds": 0.0,
                 }
-            with lock:
-                result = write(
-                    f"saving {task.student}", save_outcome, gb, course, task, outcome, isolation
-                )
+            result = write(
+                f"saving {task.student}", save_outcome, gb, course, task, outcome, isolation
+            )
             res.write_result(course.root, result)
             bar.advance(result)
             yield result

@@ -15,7 +15,6 @@ import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader import utils as nbgrader_utils
-from nbgrader.api import Gradebook
 
 from autograder.files import Budget, copy_folder
 from autograder.grading.chain import Chain, course_chain
@@ -24,6 +23,7 @@ from autograder.grading.gradebook import (
     SharedOverwriteCells,
 )
 from autograder.grading.options import ENV_ROOM, VERIFY_TIMEOUT, GradeOptions, NotebookOutcome, Task
+from autograder.grading.snapshot import without_gradebook
 from autograder.grading.untrusted import sanitize_notebook
 from autograder.grading.verdict import judge_notebook
 from autograder.sandbox import WORKDIR_QUOTA_FILES, DiskWatch, tree_usage, workdir_quota_bytes
@@ -59,16 +59,17 @@ def independent_checks(
 _worker: dict = {}
 
 
-def _worker_init(config, options: GradeOptions, lock, scratch_root: str) -> None:
+def _worker_init(config, options: GradeOptions, snapshot, scratch_root: str) -> None:
     from multiprocessing.util import Finalize
 
     # The main process decides when to stop; it terminates workers with SIGTERM.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _worker.update(config=config, options=options, lock=lock, scratch=Path(scratch_root))
+    # The trusted cells come from the coordinator's copy: a worker never opens the gradebook.
+    _worker.update(config=config, options=options, gradebook=snapshot, scratch=Path(scratch_root))
+    _worker["chain"] = without_gradebook(_course_chain(config))
     _worker["threads"] = ThreadPoolExecutor(max_workers=1)
     _worker["next_kernel"] = None
-    _worker["gradebook"] = None
     Finalize(None, _worker_cleanup, exitpriority=10)
     if options.prestart:
         _prestart_kernel()
@@ -78,13 +79,6 @@ def _worker_cleanup() -> None:
     kernel = _worker.pop("next_kernel", None)
     if kernel is not None:
         kernel.shutdown()
-
-
-def _worker_gradebook(db_url: str, config) -> Gradebook:
-    """This worker's read-only gradebook connection (opened once, after the fork)."""
-    if _worker.get("gradebook") is None:
-        _worker["gradebook"] = Gradebook(db_url, config.CourseDirectory.course_id)
-    return _worker["gradebook"]
 
 
 def _serve_verification() -> bool:
@@ -151,13 +145,12 @@ def _course_chain(config) -> Chain:
 
 
 def _run(preprocessors, nb, resources, config, db_url=None):
-    """Run worker steps in order; a gradebook reader gets the worker's gradebook, under the lock."""
+    """Run worker steps in order; ``OverwriteCells`` reads the run's copy of the trusted cells."""
     for cls in preprocessors:
         if issubclass(cls, SharedOverwriteCells):
-            with _worker["lock"]:
-                step = cls(config=config)
-                step.shared = _worker_gradebook(db_url, config)
-                nb, resources = step(nb, resources)
+            step = cls(config=config)
+            step.shared = _worker["gradebook"]
+            nb, resources = step(nb, resources)
         else:
             nb, resources = cls(config=config)(nb, resources)
     return nb, resources

@@ -73,3 +73,18 @@ def test_shutdown_stops_the_kernel_and_removes_its_scratch(tmp_path):
     assert not kernel.scratch.exists()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_ipython_syntax_still_works_in_the_grading_kernel(kernel):
+    # The kernel skips IPython's token transforms for plain Python (kernel_launcher.py); a cell
+    # with IPython's own syntax still gets them.
+    seen = _execute(
+        kernel,
+        "import json\n"
+        "marker_value = 7\n"
+        "names = %who_ls\n"
+        "escaped = %time 6 * 7\n"
+        "print(json.dumps({'who': 'marker_value' in names, 'time': escaped,"
+        " 'plain': f'{marker_value!r}' != '8'}))",
+    )
+    assert seen == {"who": True, "time": 42, "plain": True}
