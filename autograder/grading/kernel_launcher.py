@@ -34,6 +34,7 @@ import sys
 
 ROOM_OPTIONS = ("--calcml-room", "--calcml-wire", "--calcml-gate", "--calcml-ack")
 PR_SET_DUMPABLE = 4
+PR_SET_PDEATHSIG = 1
 
 
 def import_lazily(package: str, early: dict[str, str]) -> None:
@@ -118,10 +119,14 @@ def _take_options(argv: list[str]) -> dict[str, str]:
     return found
 
 
-def _set_dumpable(value: int) -> None:
+def _prctl():
     import ctypes
 
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, value, 0, 0, 0)
+    return ctypes.CDLL(None, use_errno=True).prctl
+
+
+def _set_dumpable(value: int) -> None:
+    _prctl()(PR_SET_DUMPABLE, value, 0, 0, 0)
 
 
 def _serve_verification(room: str, wire: str) -> None:
@@ -257,9 +262,14 @@ def _split_for_verification(options: dict[str, str]) -> int:
     from traitlets.config import Config  # noqa: F401
 
     _set_dumpable(0)
+    parent = os.getpid()
     child = os.fork()
     if child == 0:
         try:
+            # It dies with the kernel's process at once (not when bubblewrap's init notices).
+            _prctl()(PR_SET_PDEATHSIG, 9, 0, 0, 0)  # SIGKILL
+            if os.getppid() != parent:
+                os._exit(0)
             os.close(gate)
             os.close(ack)
             _serve_verification(room, wire)

@@ -136,10 +136,13 @@ def test_a_student_side_that_stops_the_kernel_process_does_not_stop_the_kernel(t
 def test_a_student_side_that_kills_the_kernel_process_gets_the_submission_a_fresh_kernel(
     tmp_path, monkeypatch
 ):
+    # The student side dies with the kernel's process; pause() makes that happen in this cell
+    # every time (and not, on a slow machine, during the test that follows it).
     kill = (
         "import os, signal\n"
         "if b'kernel_launcher' in open(f'/proc/{os.getppid()}/cmdline', 'rb').read():\n"
         "    os.kill(os.getppid(), signal.SIGKILL)\n"
+        "    signal.pause()\n"
     )
     student, source = _notebooks(tmp_path, kill)
     monkeypatch.setitem(worker._worker, "scratch", tmp_path)
