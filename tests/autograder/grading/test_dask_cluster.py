@@ -37,14 +37,7 @@ if "calcml_test_servers" not in sys.modules:
     _spec.loader.exec_module(_module)
 servers = sys.modules["calcml_test_servers"]
 
-LIMITS = (
-    "--cell-timeout",
-    cohort.CELL_TIMEOUT,
-    "--notebook-timeout",
-    cohort.NOTEBOOK_TIMEOUT,
-    "--disk-quota",
-    cohort.DISK_QUOTA_MIB,
-)
+LIMITS = cohort.LIMITS
 # The standard cohort (tests/autograder/fixtures/grade/cohort.py) without its slowest runaways
 # and two of its duplicate broken files: 24 submissions, every kind still in.
 LEFT_OUT = {

@@ -333,17 +333,7 @@ def test_every_verdict_is_the_same_when_the_verification_has_a_sandbox_of_its_ow
     course = tmp_path / "course"
     shutil.copytree(graded["course"], course, symlinks=True)
     env = dict(graded["env"], CALCML_VERIFY_ROOM="0")
-    command = cohort.grade_command(
-        course,
-        graded["assignment"],
-        "--force",
-        "--cell-timeout",
-        cohort.CELL_TIMEOUT,
-        "--notebook-timeout",
-        cohort.NOTEBOOK_TIMEOUT,
-        "--disk-quota",
-        cohort.DISK_QUOTA_MIB,
-    )
+    command = cohort.grade_command(course, graded["assignment"], "--force", *cohort.LIMITS)
     done = cohort.run(command, course, env, timeout=600)
     assert done.returncode in (0, 1), done.stderr
 

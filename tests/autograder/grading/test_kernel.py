@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
-from jupyter_client.blocking import BlockingKernelClient
 
 from autograder.grading.kernel import SandboxedKernel
-
-
-def _execute(kernel: SandboxedKernel, code: str) -> dict:
-    """Run ``code`` in the kernel; returns the JSON object it printed last."""
-    client = BlockingKernelClient()
-    client.load_connection_file(kernel.km.connection_file)
-    client.start_channels()
-    printed: list[str] = []
-    try:
-        client.wait_for_ready(timeout=60)
-
-        def collect(message: dict) -> None:
-            if message["msg_type"] == "stream":
-                printed.append(message["content"]["text"])
-
-        reply = client.execute_interactive(code, timeout=60, output_hook=collect)
-    finally:
-        client.stop_channels()
-    assert reply["content"]["status"] == "ok", reply["content"]
-    return json.loads("".join(printed).strip().splitlines()[-1])
 
 
 @pytest.fixture
@@ -39,9 +17,9 @@ def kernel(tmp_path: Path):
     started.shutdown()
 
 
-def test_kernel_runs_in_its_workdir_like_a_notebook_kernel(kernel):
+def test_kernel_runs_in_its_workdir_like_a_notebook_kernel(in_kernel, kernel):
     (kernel.workdir / "helper_module.py").write_text("VALUE = 41 + 1\n")
-    seen = _execute(
+    seen = in_kernel(
         kernel,
         "import json, os, sys\n"
         "import helper_module\n"
@@ -53,8 +31,8 @@ def test_kernel_runs_in_its_workdir_like_a_notebook_kernel(kernel):
     assert seen["name"] == "__main__"
 
 
-def test_kernel_starts_without_the_debugger_but_debugpy_still_imports(kernel):
-    seen = _execute(
+def test_kernel_starts_without_the_debugger_but_debugpy_still_imports(in_kernel, kernel):
+    seen = in_kernel(
         kernel,
         "import json, sys\n"
         "before = sorted(m for m in sys.modules if m.split('.')[0] in ('debugpy', '_pydevd_bundle'))\n"
@@ -64,9 +42,9 @@ def test_kernel_starts_without_the_debugger_but_debugpy_still_imports(kernel):
     assert seen == {"before": [], "after": True}
 
 
-def test_shutdown_stops_the_kernel_and_removes_its_scratch(tmp_path):
+def test_shutdown_stops_the_kernel_and_removes_its_scratch(in_kernel, tmp_path):
     kernel = SandboxedKernel(tmp_path)
-    _execute(kernel, "print('{}')")
+    in_kernel(kernel, "print('{}')")
     pid = kernel.pid
     assert pid is not None
     kernel.shutdown()
@@ -75,10 +53,10 @@ def test_shutdown_stops_the_kernel_and_removes_its_scratch(tmp_path):
         os.kill(pid, 0)
 
 
-def test_ipython_syntax_still_works_in_the_grading_kernel(kernel):
+def test_ipython_syntax_still_works_in_the_grading_kernel(in_kernel, kernel):
     # The kernel skips IPython's token transforms for plain Python (kernel_launcher.py); a cell
     # with IPython's own syntax still gets them.
-    seen = _execute(
+    seen = in_kernel(
         kernel,
         "import json\n"
         "marker_value = 7\n"

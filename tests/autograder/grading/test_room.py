@@ -9,12 +9,10 @@ submission its kernel run.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import nbformat
-from jupyter_client.blocking import BlockingKernelClient
 
 from autograder.grading import worker
 from autograder.grading.kernel import SandboxedKernel
@@ -72,27 +70,7 @@ def _notebooks(tmp_path: Path, extra: str) -> tuple[Path, Path]:
     return student_path, SOURCE
 
 
-def _run_in_kernel(kernel: SandboxedKernel, code: str) -> dict:
-    client = BlockingKernelClient()
-    client.load_connection_file(kernel.km.connection_file)
-    client.start_channels()
-    printed: list[str] = []
-    try:
-        client.wait_for_ready(timeout=60)
-        reply = client.execute_interactive(
-            code,
-            timeout=60,
-            output_hook=lambda m: (
-                m["msg_type"] == "stream" and printed.append(m["content"]["text"])
-            ),
-        )
-    finally:
-        client.stop_channels()
-    assert reply["content"]["status"] == "ok", reply["content"]
-    return json.loads("".join(printed).strip().splitlines()[-1])
-
-
-def test_what_the_verification_left_is_gone_before_the_kernel_runs(tmp_path):
+def test_what_the_verification_left_is_gone_before_the_kernel_runs(in_kernel, tmp_path):
     student, source = _notebooks(tmp_path, PLANT + "import time\ntime.sleep(0)")
     kernel = SandboxedKernel(tmp_path, serve_verification=True)
     try:
@@ -109,14 +87,14 @@ def test_what_the_verification_left_is_gone_before_the_kernel_runs(tmp_path):
         assert (work / "alive").read_text() != first, "the planted daemon should be running"
 
         assert kernel.open_gate()
-        seen = _run_in_kernel(kernel, LOOK)
+        seen = in_kernel(kernel, LOOK)
         assert seen == {"others": [], "tmp": [], "shm": []}
         assert not any(Path(room["workdir"]).parent.iterdir())  # the room is empty
     finally:
         kernel.shutdown()
 
 
-def test_a_student_side_that_stops_the_kernel_process_does_not_stop_the_kernel(tmp_path):
+def test_a_student_side_that_stops_the_kernel_process_does_not_stop_the_kernel(in_kernel, tmp_path):
     stop = (
         "import os, signal\n"
         "if b'kernel_launcher' in open(f'/proc/{os.getppid()}/cmdline', 'rb').read():\n"
@@ -128,13 +106,13 @@ def test_a_student_side_that_stops_the_kernel_process_does_not_stop_the_kernel(t
         checks = verify_submission(student, source, room=kernel.verification_room())
         assert checks["test_secant_slope"].passed
         assert kernel.open_gate()
-        assert _run_in_kernel(kernel, "print('{\"ran\": 1}')") == {"ran": 1}
+        assert in_kernel(kernel, "print('{\"ran\": 1}')") == {"ran": 1}
     finally:
         kernel.shutdown()
 
 
 def test_a_student_side_that_kills_the_kernel_process_gets_the_submission_a_fresh_kernel(
-    tmp_path, monkeypatch
+    in_kernel, tmp_path, monkeypatch
 ):
     # The student side dies with the kernel's process; pause() makes that happen in this cell
     # every time (and not, on a slow machine, during the test that follows it).
@@ -157,7 +135,7 @@ def test_a_student_side_that_kills_the_kernel_process_gets_the_submission_a_fres
         pool.shutdown()
         assert verification.result()["test_secant_slope"].passed
         assert fresh is not kernel and fresh.room is None
-        assert _run_in_kernel(fresh, "print('{\"ran\": 2}')") == {"ran": 2}
+        assert in_kernel(fresh, "print('{\"ran\": 2}')") == {"ran": 2}
     finally:
         kernel.shutdown()
         if fresh is not None:
