@@ -6,8 +6,8 @@
 own ``Autograde`` class, so that whatever the course configured runs here too, with four stock
 steps replaced by the grader's equivalents:
 
-- ``OverwriteCells`` -> :class:`~autograder.grading.gradebook.SharedOverwriteCells` (the worker's open
-  gradebook, read under the run's lock);
+- ``OverwriteCells`` -> :class:`~autograder.grading.gradebook.SharedOverwriteCells` (the run's copy
+  of the trusted cells, :mod:`autograder.grading.snapshot`; ``OverwriteKernelspec`` reads it too);
 - ``Execute`` -> the grader's capped, sandboxed execution (:class:`~autograder.grading.execute.CappedExecute`);
 - ``SaveAutoGrades`` -> :class:`~autograder.grading.gradebook.SharedSaveAutoGrades` and
   ``AssignLatePenalties`` -> :class:`~autograder.grading.gradebook.SharedAssignLatePenalties`, run by the

@@ -116,7 +116,7 @@ def one_commit(gb: Gradebook):
 
     nbgrader's writers (``SaveAutoGrades`` commits once per graded cell, ``AssignLatePenalties``
     once more) commit as they go: on SQLite each commit is a synced write, so saving one
-    submission cost about twenty of them, with the run's lock held (workers wait for it). Inside
+    submission cost about twenty of them. Inside
     the block a commit only flushes (later queries in the block still see the rows); the single
     real commit comes at the end, so a submission's grades land together or not at all (an error
     leaves the transaction for the caller to roll back, as :mod:`autograder.grading.db_retry` does).
@@ -198,10 +198,11 @@ def _bind(preprocessor, resources: dict) -> None:
 
 
 class SharedOverwriteCells(OverwriteCells):
-    """nbgrader's ``OverwriteCells`` (restores the trusted cells) reading an already open gradebook.
+    """nbgrader's ``OverwriteCells`` (restores the trusted cells) reading what ``shared`` holds.
 
-    Opening a ``Gradebook`` costs an engine and a schema check; a worker grading many submissions
-    keeps one and ends its read transaction after each notebook.
+    ``shared`` is the run's copy of the trusted cells in a worker
+    (:class:`~autograder.grading.snapshot.GradebookSnapshot`) or an open gradebook: nbgrader's own
+    step opens a ``Gradebook`` (an engine and a schema check) for every notebook.
     """
 
     shared: Gradebook | None = None
