@@ -23,7 +23,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from autograder.grading.options import Task
-from autograder.grading.snapshot import without_gradebook
 
 PACKAGE = Path(__file__).resolve().parents[1]  # the whole autograder package
 # Environment settings of the coordinator that the workers' sandboxes must share.
@@ -165,10 +164,8 @@ def _start_run(shared: dict) -> None:
         scratch=scratch / "kernels",
         threads=ThreadPoolExecutor(max_workers=1),
         next_kernel=None,
-        # OverwriteCells reads the trusted cells from the snapshot (no gradebook here).
-        gradebook=shared["snapshot"],
     )
-    worker._worker["chain"] = without_gradebook(worker._course_chain(shared["config"]))
+    worker.grade_from(shared["snapshot"], shared["config"])
     _WorkerState.run_id, _WorkerState.scratch, _WorkerState.sources = (
         shared["run_id"],
         scratch,

@@ -72,8 +72,7 @@ def skip_token_transforms_for_python() -> None:
 
     Before it runs a cell, IPython tokenizes the whole cell with the pure-Python tokenizer to
     find ``%magic``, ``!cmd``, ``obj?`` and the other escapes, then tokenizes again after each
-    one it rewrites. For the long hidden-test cells that is most of the kernel's CPU time (about
-    20 ms a cell). Each of IPython's token transforms matches a token that cannot occur in
+    one it rewrites. For a long hidden-test cell that is about a third of its run. Each of IPython's token transforms matches a token that cannot occur in
     valid Python (a ``?`` or lone ``!``; ``%`` right after an assignment's ``=``; ``! ? % , ; /``
     as the first token of a line), so a cell that CPython's parser accepts has none of them, and
     the transforms would return it unchanged: it goes straight on. Any other cell (and any that

@@ -65,14 +65,22 @@ def _worker_init(config, options: GradeOptions, snapshot, scratch_root: str) -> 
     # The main process decides when to stop; it terminates workers with SIGTERM.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    # The trusted cells come from the coordinator's copy: a worker never opens the gradebook.
-    _worker.update(config=config, options=options, gradebook=snapshot, scratch=Path(scratch_root))
-    _worker["chain"] = without_gradebook(_course_chain(config))
+    _worker.update(config=config, options=options, scratch=Path(scratch_root))
+    grade_from(snapshot, config)
     _worker["threads"] = ThreadPoolExecutor(max_workers=1)
     _worker["next_kernel"] = None
     Finalize(None, _worker_cleanup, exitpriority=10)
     if options.prestart:
         _prestart_kernel()
+
+
+def grade_from(snapshot, config) -> None:
+    """This worker's trusted cells come from the coordinator's copy: it never opens the gradebook.
+
+    (``OverwriteCells`` and ``OverwriteKernelspec`` of the course's chain read the copy.)
+    """
+    _worker["gradebook"] = snapshot
+    _worker["chain"] = without_gradebook(_course_chain(config))
 
 
 def _worker_cleanup() -> None:
@@ -144,7 +152,7 @@ def _course_chain(config) -> Chain:
     return course_chain(config, execute=CappedExecute)
 
 
-def _run(preprocessors, nb, resources, config, db_url=None):
+def _run(preprocessors, nb, resources, config):
     """Run worker steps in order; ``OverwriteCells`` reads the run's copy of the trusted cells."""
     for cls in preprocessors:
         if issubclass(cls, SharedOverwriteCells):
@@ -189,10 +197,8 @@ def grade_task(task: Task) -> dict:
 def _grade_notebook(task, name, path, config, options, db_url):
     nb = nbformat.read(path, as_version=4)
     resources = _resources(task, name, db_url)
-    if "chain" not in _worker:
-        _worker["chain"] = _course_chain(config)
     chain: Chain = _worker["chain"]
-    nb, resources = _run(chain.sanitize + chain.before_execute, nb, resources, config, db_url)
+    nb, resources = _run(chain.sanitize + chain.before_execute, nb, resources, config)
 
     kernel = _take_kernel(task.prestart_next)
     verification = None
@@ -284,7 +290,7 @@ def _grade_notebook(task, name, path, config, options, db_url):
         kernel.shutdown()
 
     _mark_unexecuted(nb)
-    nb, resources = _run(chain.after_execute, nb, resources, config, db_url)
+    nb, resources = _run(chain.after_execute, nb, resources, config)
 
     checks = None
     verify_error = None
