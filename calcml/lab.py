@@ -37,7 +37,8 @@ def lab_command(options: Sequence[str] = (), root: Path | None = None) -> list[s
     return [
         sys.executable,
         "-m",
-        "jupyterlab",
+        "calcml.serverapp",
+        "lab",
         f"--ServerApp.root_dir={root}",
         f"--LabApp.default_url={WELCOME}",
         f"--ServerApp.terminado_settings=shell_command={settings}",

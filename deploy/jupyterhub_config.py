@@ -76,9 +76,12 @@ c.JupyterHub.load_roles = [
 ]
 
 # --- the single-user servers: the course's own .venv, its Lab, nbgrader and calcml ---
-c.Spawner.cmd = [str(VENV_BIN / "jupyterhub-singleuser")]
-c.Spawner.start_timeout = 120
-c.Spawner.http_timeout = 90
+# jupyterhub-singleuser started through calcml.serverapp: half its start-up CPU is spared.
+c.Spawner.cmd = [str(VENV_BIN / "python"), "-m", "calcml.serverapp", "singleuser"]
+# A whole class logging in at once shares the server's cores: thirty servers starting together on
+# 2 cores take 50-110 s each. A late server is better than a failed one the student must relaunch.
+c.Spawner.start_timeout = 300
+c.Spawner.http_timeout = 240
 if LOCAL_ACCOUNTS:
     c.JupyterHub.spawner_class = "localprocess"  # each user runs as their own account
 else:

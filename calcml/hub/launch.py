@@ -222,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     print("Ctrl-C stops the hub and every server.\n", flush=True)
     if args.prepare_only:
         return 0
-    hub = str(REPO / ".venv" / "bin" / "jupyterhub")
+    python = str(REPO / ".venv" / "bin" / "python")
     os.chdir(args.state_dir)
-    os.execve(hub, [hub, "-f", str(REPO / "deploy" / "jupyterhub_config.py")], env)
+    config = str(REPO / "deploy" / "jupyterhub_config.py")
+    os.execve(python, [python, "-m", "calcml.serverapp", "hub", "-f", config], env)
     return 0  # not reached

@@ -87,7 +87,9 @@ class LabServer:
 
     def start(self, timeout: float = 60.0) -> None:
         cmd = [
-            str(Path(sys.executable).parent / "jupyter"),
+            sys.executable,  # as make lab starts it (calcml.lab)
+            "-m",
+            "calcml.serverapp",
             "lab",
             "--no-browser",
             "--allow-root",

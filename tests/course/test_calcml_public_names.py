@@ -18,8 +18,8 @@ import calcml
 
 REPO = Path(__file__).resolve().parents[2]
 # Tooling, not imported by the chapters: the book builder (it needs the optional book extras),
-# the Lab and class-hub launchers. A ``__main__`` module runs its program when imported.
-NOT_TEACHING = {"calcml.book", "calcml.lab", "calcml.hub"}
+# the Lab and class-hub launchers and the servers' start. A ``__main__`` module runs its program when imported.
+NOT_TEACHING = {"calcml.book", "calcml.lab", "calcml.hub", "calcml.serverapp"}
 
 
 def contract_functions() -> set[str]:

@@ -174,6 +174,6 @@ def _pairs(env: dict[str, str]) -> list[str]:
 def server_pids(user: str) -> list[int]:
     """Process ids of ``user``'s single-user server (the benchmark measures their memory)."""
     found = subprocess.run(
-        ["pgrep", "-u", user, "-f", "jupyterhub-singleuser"], capture_output=True, text=True
+        ["pgrep", "-u", user, "-f", "calcml.serverapp singleuser"], capture_output=True, text=True
     )
     return [int(p) for p in found.stdout.split()]

@@ -36,7 +36,7 @@ class HubSession:
             raise PermissionError(f"{self.username}: login refused ({answer.status_code})")
         return answer
 
-    def spawn(self, timeout: float = 180.0) -> float:
+    def spawn(self, timeout: float = 300.0) -> float:
         """Start the user's server (as the hub's home page does) and wait until its Lab answers;
         returns the seconds it took."""
         start = time.monotonic()
