@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import sys
 
-# jsonschema, which nbformat loads to validate notebooks, imports rfc3987_syntax when it is
-# installed (jupyter-events pulls it in) just to offer the "iri" string formats. Building that
-# package's grammar at import costs about 0.75 s of every command's start-up, and neither notebook
-# validation nor the grader checks string formats. An entry of None makes the optional import fail
-# the way jsonschema expects of a missing package.
-sys.modules.setdefault("rfc3987_syntax", None)
+# Before nbformat loads jsonschema (see skip_iri_grammar).
+from autograder.environment import skip_iri_grammar  # noqa: E402
+
+skip_iri_grammar()
 
 # nbgrader's __init__ loads its four Jupyter server extensions (jupyter_server, tornado's web
 # stack...: about 80 ms of every command's start-up) to offer their loader functions, which no
