@@ -12,12 +12,15 @@ submission's kernel ready while it still post-processes the previous one.
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -50,6 +53,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     sandbox_limits: Limits
 
     sandbox_room: list[str] = []  # the launcher's --calcml-* options (see kernel_launcher.py)
+    # With a zygote the sandbox runs only its holder; the kernel (this argv) joins it from outside.
+    sandbox_holder: bool = False
+    sandbox_kernel_argv: list[str] | None = None
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         argv = [
@@ -60,6 +66,10 @@ class SandboxedKernelManager(AsyncKernelManager):
             *self.sandbox_room,
             *(extra_arguments or []),
         ]
+        if self.sandbox_holder:
+            from autograder.sandbox.join import HOLDER
+
+            self.sandbox_kernel_argv, argv = argv, [sys.executable, "-S", "-c", HOLDER]
         command = sandbox_command(
             argv,
             workdir=str(self.sandbox_workdir),
@@ -92,6 +102,7 @@ class SandboxedKernel:
         limits: Limits | None = None,
         extra_arguments: list[str] | None = None,
         serve_verification: bool = False,
+        zygote: Zygote | None = None,
     ) -> None:
         # ipc socket paths must stay short (AF_UNIX paths are limited to ~107 bytes).
         self.scratch = Path(tempfile.mkdtemp(prefix="k", dir=scratch_root))
@@ -115,7 +126,9 @@ class SandboxedKernel:
         self._gate: int | None = None
         self._ack: int | None = None
         self._opened = True  # a kernel without a room has no gate to wait for
+        self.joined: int | None = None  # the kernel's PID when it joined from the zygote
         pass_fds: tuple[int, ...] = ()
+        stdin = stdout = subprocess.DEVNULL
         if serve_verification:
             self.room = self.scratch / "v"
             (self.room / "work").mkdir(parents=True)
@@ -124,14 +137,21 @@ class SandboxedKernel:
             for fd in (self._gate, self._ack):
                 os.set_inheritable(fd, False)
             pass_fds = (gate_r, ack_w)
+            gate, ack = ("GATE", "ACK") if zygote else (str(gate_r), str(ack_w))
             km.sandbox_room = [
                 "--calcml-room", str(self.room),
                 "--calcml-wire", str(WIRE),
-                "--calcml-gate", str(gate_r),
-                "--calcml-ack", str(ack_w),
+                "--calcml-gate", gate,
+                "--calcml-ack", ack,
             ]  # fmt: skip
             km.sandbox_writable = (*km.sandbox_writable, str(self.room))
             km.sandbox_readonly = (str(WIRE),)
+            if zygote is not None:  # the holder's stdin (its life) and stdout (it is ready)
+                km.sandbox_holder = True
+                hold_r, hold_w = os.pipe()
+                ready_r, ready_w = os.pipe()
+                stdin, stdout = hold_r, ready_w
+                kept, pass_fds = (gate_r, ack_w, hold_w, ready_r), ()
         self.started_at = time.monotonic()
         try:
             run_sync(km.start_kernel)(
@@ -139,13 +159,21 @@ class SandboxedKernel:
                 env=submission_env(self.workdir),
                 cwd=str(self.workdir),
                 # The kernel's own console chatter is not the grader's output.
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
+                stdin=stdin,
+                stdout=stdout,
                 stderr=subprocess.DEVNULL,
                 pass_fds=pass_fds,
             )
+            if km.sandbox_holder:
+                os.close(hold_r)
+                os.close(ready_w)
+                self.joined = zygote.join(self, ready_r, kept)
+        except BaseException:
+            if km.sandbox_holder:
+                self.shutdown()
+            raise
         finally:
-            for fd in pass_fds:
+            for fd in pass_fds if not km.sandbox_holder else kept:
                 os.close(fd)
 
     def verification_room(self) -> dict | None:
@@ -224,7 +252,10 @@ class SandboxedKernel:
 
     def processes(self) -> list[int]:
         """The PIDs of this kernel's sandbox (the launcher, the kernel, what it started)."""
-        return sandbox_processes(getattr(self.km, "sandbox_cmd", None), self.pid)
+        found = sandbox_processes(getattr(self.km, "sandbox_cmd", None), self.pid)
+        if self.joined is not None:  # joined from the zygote: not below the launcher
+            found += [p for p in sandbox_processes(None, self.joined) if p not in found]
+        return found
 
     def kill_leftovers(self) -> None:
         """SIGKILL whatever is left in the sandbox's pids cgroup, then remove the group."""
@@ -248,3 +279,61 @@ class SandboxedKernel:
             pass
         self.kill_leftovers()
         remove_tree(self.scratch)  # however deep the kernel's code made it
+
+
+class Zygote:
+    """A grading worker's kernel zygote (``kernel_launcher.py --calcml-zygote``, see
+    ``zygote.py``): each kernel is forked from it into a sandbox started with only a holder."""
+
+    def __init__(self, scratch: Path) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.process = subprocess.Popen(
+            [sys.executable, str(KERNEL_LAUNCHER), "--calcml-zygote", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            env=submission_env(scratch),  # nothing of the grader's own environment
+            cwd=str(scratch),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        theirs.close()
+        ours.settimeout(ACK_SECONDS)
+        self.channel = ours
+        self.lock = threading.Lock()
+
+    def join(self, kernel: SandboxedKernel, ready: int, fds: tuple[int, ...]) -> int:
+        """Fork ``kernel``'s process into its sandbox once the holder runs; its PID."""
+        answer, _, _ = select.select([ready], [], [], ACK_SECONDS)
+        if not answer or os.read(ready, 1) != b"r":
+            raise OSError("the sandbox's holder did not start")
+        holders = [p for p in kernel.processes() if _command_name(p) not in ("bwrap", "")]
+        if len(holders) != 1:
+            raise OSError(f"cannot tell the sandbox's holder among {holders}")
+        request = {
+            "holder": holders[0],
+            "argv": kernel.km.sandbox_kernel_argv,
+            "cwd": str(kernel.workdir),
+        }
+        gate, ack, hold, _ready = fds
+        with self.lock:
+            socket.send_fds(self.channel, [json.dumps(request).encode()], [hold, ready, gate, ack])
+            reply = json.loads(self.channel.recv(65536) or b"{}")
+        if "pid" not in reply:
+            raise OSError(f"the kernel zygote could not join the sandbox: {reply.get('error')}")
+        return int(reply["pid"])
+
+    def close(self) -> None:
+        self.channel.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _command_name(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""

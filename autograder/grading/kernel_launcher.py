@@ -150,11 +150,11 @@ def _serve_verification(room: str, wire: str) -> None:
     runpy.run_path(script, run_name="__main__")
 
 
-def _others_alive() -> bool:
-    """Whether a process other than this one and the namespace's init is still running."""
+def _others_alive(spare: tuple[int, ...] = ()) -> bool:
+    """Whether a process other than this one, the namespace's init and ``spare`` still runs."""
     me = os.getpid()
     for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) in (1, me):
+        if not entry.isdigit() or int(entry) in (1, me, *spare):
             continue
         try:
             with open(f"/proc/{entry}/stat") as handle:
@@ -166,23 +166,31 @@ def _others_alive() -> bool:
     return False
 
 
-def _end_the_rest() -> None:
-    """SIGKILL every other process of the PID namespace, and wait until none is left running."""
+def _end_the_rest(spare: tuple[int, ...] = ()) -> None:
+    """SIGKILL every other process of the PID namespace (but ``spare``), wait until none runs."""
     import signal
     import time
 
     deadline = time.monotonic() + 10.0
     while True:
-        try:
-            os.kill(-1, signal.SIGKILL)  # all but this process and init, in this namespace only
-        except ProcessLookupError:
-            pass
+        if spare:  # the sandbox's holder stays: it ends when this process does
+            for entry in os.listdir("/proc"):
+                if entry.isdigit() and int(entry) not in (1, os.getpid(), *spare):
+                    try:
+                        os.kill(int(entry), signal.SIGKILL)
+                    except OSError:
+                        pass
+        else:
+            try:
+                os.kill(-1, signal.SIGKILL)  # all but this process and init, in this namespace
+            except ProcessLookupError:
+                pass
         try:
             while os.waitpid(-1, os.WNOHANG)[0] > 0:
                 pass
         except ChildProcessError:
             pass
-        if not _others_alive():
+        if not _others_alive(spare):
             return
         if time.monotonic() > deadline:
             os._exit(125)
@@ -222,7 +230,9 @@ def _unlock_and_retry(function, path, _info) -> None:
         pass
 
 
-def _after_the_gate(gate: int, room: str, connection_file: str, saved: bytes) -> None:
+def _after_the_gate(
+    gate: int, room: str, connection_file: str, saved: bytes, spare: tuple[int, ...] = ()
+) -> None:
     """In the parent: wait for the grader, end the verification's side, clean up."""
     while True:
         try:
@@ -231,7 +241,7 @@ def _after_the_gate(gate: int, room: str, connection_file: str, saved: bytes) ->
         except InterruptedError:
             continue
     os.close(gate)
-    _end_the_rest()
+    _end_the_rest(spare)
     conn_dir = os.path.dirname(connection_file)
     keep = (os.path.realpath(room), os.path.realpath(conn_dir), os.path.realpath(os.getcwd()))
     for folder in ("/tmp", "/dev/shm"):
@@ -244,13 +254,15 @@ def _after_the_gate(gate: int, room: str, connection_file: str, saved: bytes) ->
     _set_dumpable(1)
 
 
-def _split_for_verification(options: dict[str, str]) -> int:
+def _split_for_verification(options: dict[str, str], holder: int | None = None) -> int:
     """Fork the verification's student process off; return in the parent once it is gone.
 
-    Returns the pipe on which to tell the grader that the kernel listens."""
+    ``holder``: this process joined the sandbox from the zygote, and the sandbox's holder (this
+    PID) stays. Returns the pipe on which to tell the grader that the kernel listens."""
     gate, ack = int(options["--calcml-gate"]), int(options["--calcml-ack"])
     room, wire = options["--calcml-room"], options["--calcml-wire"]
-    if os.getppid() != 1:  # not directly under bubblewrap's init: no PID namespace of our own
+    # Not directly under bubblewrap's init (or joined from outside): no PID namespace of our own.
+    if os.getppid() != (1 if holder is None else 0):
         os._exit(125)
     connection_file = os.path.abspath(sys.argv[sys.argv.index("-f") + 1])
     with open(connection_file, "rb") as handle:
@@ -274,15 +286,38 @@ def _split_for_verification(options: dict[str, str]) -> int:
             _serve_verification(room, wire)
         finally:
             os._exit(0)
-    _after_the_gate(gate, room, connection_file, saved)
+    _after_the_gate(gate, room, connection_file, saved, () if holder is None else (holder,))
     return ack
+
+
+def _zygote(fd: int) -> tuple[list[str], int]:
+    """Become the worker's kernel zygote (``autograder/grading/zygote.py``, with what both sides of
+    a sandbox import already loaded); returns in each kernel it forks, inside its sandbox."""
+    import importlib.util
+
+    import numpy  # noqa: F401
+    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
+    from traitlets.config import Config  # noqa: F401
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    loaded = []
+    for name, path in (
+        ("_calcml_join", os.path.join(here, os.pardir, "sandbox", "join.py")),
+        ("_calcml_zygote", os.path.join(here, "zygote.py")),
+    ):
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        loaded.append(module)
+    join, zygote = loaded
+    return zygote.serve(fd, join, _prctl())
 
 
 if __name__ == "__main__":
     # The script's own folder is not the student's: the kernel puts the working directory on
     # sys.path itself (InteractiveShellApp.init_path), as it does under ipykernel_launcher.
     del sys.path[0]
-    room_options = _take_options(sys.argv)
+    zygote = sys.argv[1:2] == ["--calcml-zygote"] and int(sys.argv[2])
     sys.modules["debugpy"] = None  # makes ipykernel's optional import fail: no debugger
     import_lazily(
         "jupyter_client",
@@ -293,7 +328,11 @@ if __name__ == "__main__":
 
     skip_token_transforms_for_python()
 
-    ack = _split_for_verification(room_options) if room_options else None
+    holder = None
+    if zygote:  # outside any sandbox: serve the worker; returns only in a joined kernel
+        sys.argv, holder = _zygote(zygote)
+    room_options = _take_options(sys.argv)
+    ack = _split_for_verification(room_options, holder) if room_options else None
 
     app = IPKernelApp.instance()
     app.initialize()

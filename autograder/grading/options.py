@@ -8,6 +8,8 @@ DEFAULT_NOTEBOOK_TIMEOUT = 300.0
 VERIFY_TIMEOUT = 120.0
 # "0": the verification's student side gets a sandbox of its own instead of the kernel's.
 ENV_ROOM = "CALCML_VERIFY_ROOM"
+# "0": every kernel starts as its own Python in its sandbox, not forked from the worker's zygote.
+ENV_ZYGOTE = "CALCML_ZYGOTE"
 
 
 @dataclass

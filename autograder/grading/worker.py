@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -22,7 +23,14 @@ from autograder.grading.execute import CappedExecute, _mark_unexecuted
 from autograder.grading.gradebook import (
     SharedOverwriteCells,
 )
-from autograder.grading.options import ENV_ROOM, VERIFY_TIMEOUT, GradeOptions, NotebookOutcome, Task
+from autograder.grading.options import (
+    ENV_ROOM,
+    ENV_ZYGOTE,
+    VERIFY_TIMEOUT,
+    GradeOptions,
+    NotebookOutcome,
+    Task,
+)
 from autograder.grading.snapshot import without_gradebook
 from autograder.grading.untrusted import sanitize_notebook
 from autograder.grading.verdict import judge_notebook
@@ -87,6 +95,9 @@ def _worker_cleanup() -> None:
     kernel = _worker.pop("next_kernel", None)
     if kernel is not None:
         kernel.shutdown()
+    zygote = _worker.pop("zygote", None)
+    if zygote:
+        zygote.close()
 
 
 def _serve_verification() -> bool:
@@ -109,11 +120,41 @@ def _serve_verification() -> bool:
 def _new_kernel(serve_verification: bool):
     from autograder.grading.kernel import SandboxedKernel
 
+    zygote = _zygote() if serve_verification else None
+    arguments = ["--HistoryManager.hist_file=:memory:"]
+    if zygote is not None:
+        try:
+            return SandboxedKernel(
+                _worker["scratch"],
+                extra_arguments=arguments,
+                serve_verification=True,
+                zygote=zygote,
+            )
+        except Exception as error:  # noqa: BLE001 - the usual start-up is always there
+            _worker["zygote"] = False
+            zygote.close()
+            print(
+                f"autograder: kernels start without the zygote from now on ({error})",
+                file=sys.stderr,
+                flush=True,
+            )
     return SandboxedKernel(
-        _worker["scratch"],
-        extra_arguments=["--HistoryManager.hist_file=:memory:"],
-        serve_verification=serve_verification,
+        _worker["scratch"], extra_arguments=arguments, serve_verification=serve_verification
     )
+
+
+def _zygote():
+    """This worker's kernel zygote, started at first use (``CALCML_ZYGOTE=0``: none)."""
+    if "zygote" not in _worker:
+        _worker["zygote"] = False
+        if os.environ.get(ENV_ZYGOTE, "1") != "0":
+            from autograder.grading.kernel import Zygote
+
+            try:
+                _worker["zygote"] = Zygote(_worker["scratch"])
+            except OSError as error:
+                print(f"autograder: no kernel zygote ({error})", file=sys.stderr, flush=True)
+    return _worker["zygote"] or None
 
 
 def _prestart_kernel() -> None:
