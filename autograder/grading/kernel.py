@@ -286,9 +286,16 @@ class Zygote:
     ``zygote.py``): each kernel is forked from it into a sandbox started with only a holder."""
 
     def __init__(self, scratch: Path) -> None:
+        seen = _sandboxed_site(scratch)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = subprocess.Popen(
-            [sys.executable, str(KERNEL_LAUNCHER), "--calcml-zygote", str(theirs.fileno())],
+            [
+                sys.executable,
+                str(KERNEL_LAUNCHER),
+                "--calcml-zygote",
+                str(theirs.fileno()),
+                json.dumps(seen),
+            ],  # fmt: skip
             pass_fds=(theirs.fileno(),),
             env=submission_env(scratch),  # nothing of the grader's own environment
             cwd=str(scratch),
@@ -337,3 +344,26 @@ def _command_name(pid: int) -> str:
             return handle.read().strip()
     except OSError:
         return ""
+
+
+# What Python's start-up did in a sandbox: its path (the script's folder aside) and its modules.
+_SITE_PROBE = (
+    "import json, sys\nprint(json.dumps({'path': sys.path[1:], 'modules': sorted(sys.modules)}))"
+)
+
+
+def _sandboxed_site(scratch: Path) -> dict:
+    """Ask a sandboxed Python (once per zygote) how its start-up went; see ``kernel_launcher.py``."""
+    workdir = tempfile.mkdtemp(prefix="site", dir=scratch)
+    command = sandbox_command([sys.executable, "-c", _SITE_PROBE], workdir=workdir)
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=60, env=submission_env(workdir)
+        )
+        if done.returncode != 0:
+            raise OSError(f"the sandbox's Python did not start: {done.stderr[-500:]}")
+        seen = json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        remove_tree(Path(workdir))
+        kill_sandbox(command)
+    return seen

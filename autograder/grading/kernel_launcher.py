@@ -290,6 +290,30 @@ def _split_for_verification(options: dict[str, str], holder: int | None = None) 
     return ack
 
 
+def _start_as_in_sandbox(seen: str) -> None:
+    """Leave what Python's start-up did here but not in a sandbox, from what a sandboxed Python
+    reported (JSON): its path, and the modules its start-up had loaded. The sandbox shows the
+    editable install's ``.pth`` empty and cannot follow some links (Debian's ``sitecustomize``
+    lives in /etc/python3.11), so those modules, and what they imported, are forgotten and
+    their finders and path hooks removed; anything imported later comes from the sandbox."""
+    import json
+
+    seen = json.loads(seen)
+    keep = set(seen["modules"])
+    for name in [n for n in sys.modules if n not in keep]:
+        del sys.modules[name]
+
+    def ours(thing) -> bool:
+        module = getattr(thing, "__module__", None) or type(thing).__module__
+        return module in sys.modules
+
+    sys.meta_path[:] = [finder for finder in sys.meta_path if ours(finder)]
+    sys.path_hooks[:] = [hook for hook in sys.path_hooks if ours(hook)]
+    sys.path_importer_cache.clear()
+    if sys.path != seen["path"]:
+        raise SystemExit(f"kernel zygote: sys.path {sys.path} is not the sandbox's {seen['path']}")
+
+
 def _zygote(fd: int) -> tuple[list[str], int]:
     """Become the worker's kernel zygote (``autograder/grading/zygote.py``, with what both sides of
     a sandbox import already loaded); returns in each kernel it forks, inside its sandbox."""
@@ -318,6 +342,8 @@ if __name__ == "__main__":
     # sys.path itself (InteractiveShellApp.init_path), as it does under ipykernel_launcher.
     del sys.path[0]
     zygote = sys.argv[1:2] == ["--calcml-zygote"] and int(sys.argv[2])
+    if zygote:  # outside the sandbox: start as a sandboxed Python starts
+        _start_as_in_sandbox(sys.argv[3])
     sys.modules["debugpy"] = None  # makes ipykernel's optional import fail: no debugger
     import_lazily(
         "jupyter_client",

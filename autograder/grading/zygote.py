@@ -123,7 +123,6 @@ def _become_kernel(request, holder, hold: int, gate: int, ack: int, join):
         join.drop_privileges()
         join.apply_limits(holder)
         join.check_same(holder)
-        os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.environ.clear()
         os.environ.update(holder.env)
@@ -141,9 +140,8 @@ def _become_kernel(request, holder, hold: int, gate: int, ack: int, join):
         argv = [
             str(gate) if a == "GATE" else str(ack) if a == "ACK" else a for a in request["argv"]
         ]
-        import numpy  # loaded by the zygote: a fresh seed, as a new process would have
-
-        numpy.random.seed()
+        if "numpy.random" in sys.modules:  # a fresh seed, as a new process would have
+            sys.modules["numpy.random"].seed()
         return argv, holder.ns_pid
     except BaseException as error:  # noqa: BLE001 - nothing of the submission has run yet
         sys.stderr.write(f"kernel zygote: {type(error).__name__}: {error}\n")

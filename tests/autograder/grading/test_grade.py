@@ -324,17 +324,24 @@ def test_cli_help_lists_every_command_and_loads_others_lazily(capsys):
     assert "at least 1" in capsys.readouterr().err
 
 
-def test_every_verdict_is_the_same_when_the_verification_has_a_sandbox_of_its_own(graded, tmp_path):
-    """The kernel's sandbox serving the verification first (the default with bubblewrap) changes
-    no verdict of the standard cohort, hostile submissions included, against the verification in
-    a sandbox of its own (CALCML_VERIFY_ROOM=0)."""
+@pytest.mark.parametrize(
+    "setting",
+    [{"CALCML_VERIFY_ROOM": "0"}, {"CALCML_ZYGOTE": "0"}],
+    ids=["verification in a sandbox of its own", "kernels not forked from the zygote"],
+)
+def test_every_verdict_is_the_same_whichever_way_the_sandboxes_start(graded, tmp_path, setting):
+    """The defaults with bubblewrap (the kernel's sandbox serves the verification first, and its
+    kernel is forked from the worker's zygote) change no verdict of the standard cohort, hostile
+    submissions included, against the verification in a sandbox of its own
+    (CALCML_VERIFY_ROOM=0), or against kernels that start as their sandbox's own Python
+    (CALCML_ZYGOTE=0)."""
     course = tmp_path / "course"
     # cp keeps the cohort's 64 GiB sparse file sparse (shutil.copytree would write it all out).
     copied = cohort.run(
         ["cp", "-a", "--sparse=always", str(graded["course"]), str(course)], tmp_path, graded["env"]
     )
     assert copied.returncode == 0, copied.stderr
-    env = dict(graded["env"], CALCML_VERIFY_ROOM="0")
+    env = dict(graded["env"], **setting)
     command = cohort.grade_command(course, graded["assignment"], "--force", *cohort.LIMITS)
     done = cohort.run(command, course, env, timeout=600)
     assert done.returncode in (0, 1), done.stderr

@@ -13,9 +13,10 @@ import time
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from autograder.grading import worker
-from autograder.grading.kernel import SandboxedKernel
+from autograder.grading.kernel import SandboxedKernel, Zygote
 from autograder.verify.job import verify_submission
 
 SOURCE = Path(__file__).parents[1] / "fixtures" / "verify" / "source.ipynb"
@@ -47,18 +48,33 @@ if b"kernel_launcher" in _parent:
 LOOK = """
 import json, os
 me = os.getpid()
-others = []
+others, holders = [], 0
 for entry in os.listdir("/proc"):
     if entry.isdigit() and int(entry) not in (1, me):
         state = open(f"/proc/{entry}/stat").read().rpartition(")")[2].split()[0]
         if state != "Z":
-            others.append(open(f"/proc/{entry}/cmdline", "rb").read().decode(errors="replace"))
+            line = open(f"/proc/{entry}/cmdline", "rb").read().decode(errors="replace")
+            if "prctl(4, 0, 0, 0, 0)" in line:  # the holder of a sandbox the kernel joined
+                holders += 1
+            else:
+                others.append(line)
 print(json.dumps({
     "others": others,
+    "holders": holders,
     "tmp": sorted(n for n in os.listdir("/tmp") if n in ("planted", "alive")),
     "shm": sorted(os.listdir("/dev/shm")),
 }))
 """
+
+
+@pytest.fixture(params=["own start", "zygote"])
+def room_kernel(request, tmp_path):
+    """``room_kernel()``: a kernel sandbox serving the verification first, started by the
+    sandbox's own Python or joined from a worker's zygote (autograder/grading/zygote.py)."""
+    zygote = Zygote(tmp_path) if request.param == "zygote" else None
+    yield lambda: SandboxedKernel(tmp_path, serve_verification=True, zygote=zygote)
+    if zygote is not None:
+        zygote.close()
 
 
 def _notebooks(tmp_path: Path, extra: str) -> tuple[Path, Path]:
@@ -70,9 +86,11 @@ def _notebooks(tmp_path: Path, extra: str) -> tuple[Path, Path]:
     return student_path, SOURCE
 
 
-def test_what_the_verification_left_is_gone_before_the_kernel_runs(in_kernel, tmp_path):
+def test_what_the_verification_left_is_gone_before_the_kernel_runs(
+    in_kernel, tmp_path, room_kernel
+):
     student, source = _notebooks(tmp_path, PLANT + "import time\ntime.sleep(0)")
-    kernel = SandboxedKernel(tmp_path, serve_verification=True)
+    kernel = room_kernel()
     try:
         room = kernel.verification_room()
         checks = verify_submission(student, source, room=room)
@@ -88,20 +106,23 @@ def test_what_the_verification_left_is_gone_before_the_kernel_runs(in_kernel, tm
 
         assert kernel.open_gate()
         seen = in_kernel(kernel, LOOK)
-        assert seen == {"others": [], "tmp": [], "shm": []}
+        holders = 0 if kernel.joined is None else 1
+        assert seen == {"others": [], "holders": holders, "tmp": [], "shm": []}
         assert not any(Path(room["workdir"]).parent.iterdir())  # the room is empty
     finally:
         kernel.shutdown()
 
 
-def test_a_student_side_that_stops_the_kernel_process_does_not_stop_the_kernel(in_kernel, tmp_path):
+def test_a_student_side_that_stops_the_kernel_process_does_not_stop_the_kernel(
+    in_kernel, tmp_path, room_kernel
+):
     stop = (
         "import os, signal\n"
         "if b'kernel_launcher' in open(f'/proc/{os.getppid()}/cmdline', 'rb').read():\n"
         "    os.kill(os.getppid(), signal.SIGSTOP)\n"
     )
     student, source = _notebooks(tmp_path, stop)
-    kernel = SandboxedKernel(tmp_path, serve_verification=True)
+    kernel = room_kernel()
     try:
         checks = verify_submission(student, source, room=kernel.verification_room())
         assert checks["test_secant_slope"].passed
@@ -112,7 +133,7 @@ def test_a_student_side_that_stops_the_kernel_process_does_not_stop_the_kernel(i
 
 
 def test_a_student_side_that_kills_the_kernel_process_gets_the_submission_a_fresh_kernel(
-    in_kernel, tmp_path, monkeypatch
+    in_kernel, tmp_path, monkeypatch, room_kernel
 ):
     # The student side dies with the kernel's process; pause() makes that happen in this cell
     # every time (and not, on a slow machine, during the test that follows it).
@@ -124,7 +145,7 @@ def test_a_student_side_that_kills_the_kernel_process_gets_the_submission_a_fres
     )
     student, source = _notebooks(tmp_path, kill)
     monkeypatch.setitem(worker._worker, "scratch", tmp_path)
-    kernel = SandboxedKernel(tmp_path, serve_verification=True)
+    kernel = room_kernel()
     fresh = None
     try:
         pool = worker.ThreadPoolExecutor(max_workers=1)
