@@ -54,6 +54,7 @@ class Trace:
         self.execs: dict[int, list[str]] = defaultdict(list)  # process -> programs, in order
         self.runtime: dict[int, int] = defaultdict(int)  # tid -> ns
         self.segment_runtime: dict[tuple[int, int], int] = defaultdict(int)  # (pid, exec no.) -> ns
+        self.names: dict[int, set[str]] = defaultdict(set)  # process -> the names it ran under
 
     def read(self, lines) -> None:
         for line in lines:
@@ -70,6 +71,8 @@ class Trace:
                 task = int(fields.get("pid", tid))
                 self.runtime[task] += runtime
                 owner = self.tgid.get(task, pid)
+                # The accounted task's name (the header's task may be another one).
+                self.names[self.tgid.get(task, task)].add(fields.get("comm", ""))
                 self.segment_runtime[(owner, len(self.execs.get(owner, ())))] += runtime
             elif event == "sched:sched_process_fork":
                 self.forks.append((int(fields["pid"]), int(fields["child_pid"])))
@@ -102,10 +105,18 @@ def classify(trace: Trace, root: int, kind: str) -> dict[int, str]:
             return roles[process]
         programs = [_program(p) for p in trace.execs.get(process, [])]
         parent = parents[process]
+        above = role(parent) if parent is not None else None
+        if "calcml-zygote" in trace.names.get(process, ()) or above == "kernel zygote":
+            # The worker's zygote and its joiners; a joiner's child is a submission's kernel.
+            joined = "calcml-joiner" in trace.names.get(parent, ()) and above == "kernel zygote"
+            roles[process] = "kernel (joined)" if joined else "kernel zygote"
+            return roles[process]
+        if above == "kernel (joined)":
+            roles[process] = above
+            return above
         if parent is None:
             result = "nbgrader" if kind == "stock" else "grader"
         else:
-            above = role(parent)
             if kind == "stock":
                 result = "nbgrader" if above == "nbgrader" and not programs else "kernel"
             elif above in ("kernel sandbox", "verify student", "probe", "other"):
@@ -209,6 +220,8 @@ def read_trace(data: Path) -> Trace:
 PARTS = (
     "grader",
     "kernel sandbox",
+    "kernel zygote",
+    "kernel (joined)",
     "verify student",
     "trusted runner",
     "fork server",

@@ -32,6 +32,7 @@ import socket
 import sys
 
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15  # the names show in ps and in benchmarks/cpu_breakdown.py's trace
 WAIT_SECONDS = 10.0
 MAX_REQUEST = 1 << 20
 
@@ -42,6 +43,8 @@ def serve(fd: int, join, prctl) -> tuple[list[str], int]:
     Returns only in a kernel process, joined into its sandbox: (its argv, the holder's PID there).
     """
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the zygote dies with its worker
+    kernel_name = os.path.basename(sys.executable)[:15].encode()  # what a kernel is called
+    prctl(PR_SET_NAME, b"calcml-zygote", 0, 0, 0)
     channel = socket.socket(fileno=fd)
     while True:
         try:
@@ -58,7 +61,10 @@ def serve(fd: int, join, prctl) -> tuple[list[str], int]:
             channel.close()
             os.close(report_r)
             try:
-                return _join(json.loads(message), fds, report_w, join, prctl)
+                prctl(PR_SET_NAME, b"calcml-joiner", 0, 0, 0)
+                argv, holder = _join(json.loads(message), fds, report_w, join, prctl)
+                prctl(PR_SET_NAME, kernel_name, 0, 0, 0)  # as if started as its own Python
+                return argv, holder
             except BaseException as error:  # noqa: BLE001 - said to the worker, then gone
                 _write(report_w, {"error": f"{type(error).__name__}: {error}"})
                 os._exit(1)
