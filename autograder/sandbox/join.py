@@ -208,3 +208,6 @@ def check_same(holder: Holder) -> None:
     for which, wanted in holder.limits.items():
         if resource.getrlimit(which) != wanted:
             raise JoinError(1, f"resource limit {which} differs")
+    with open("/proc/self/cgroup") as mine, open(f"/proc/{holder.ns_pid}/cgroup") as theirs:
+        if mine.read() != theirs.read():
+            raise JoinError(1, "not in the sandbox's cgroups")

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
 
 # Everything a process can learn about its own identity, rights, limits and surroundings.
 LOOK = r"""
-import ctypes, errno, json, os, resource, socket, sys
+import ctypes, errno, json, os, resource, signal, socket, sys
 libc = ctypes.CDLL(None, use_errno=True)
 fields = dict(l.rstrip("\n").split(":\t", 1) for l in open("/proc/self/status") if ":\t" in l)
 keys = ("Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs",
@@ -82,6 +82,11 @@ print(json.dumps({
     "sys_path": [p.replace(scratch, "SCRATCH") for p in sys.path],
     "flags": repr(sys.flags),
     "excepthook": getattr(sys.excepthook, "__qualname__", repr(sys.excepthook)),
+    "signals": {int(n): repr(signal.getsignal(n)) for n in (signal.SIGINT, signal.SIGTERM,
+                signal.SIGPIPE, signal.SIGCHLD, signal.SIGHUP, signal.SIGUSR1)},
+    "blocked": sorted(int(n) for n in signal.pthread_sigmask(signal.SIG_BLOCK, [])),
+    "cgroup": open("/proc/self/cgroup").read(),
+    "umask": os.umask(0o022),
 }))
 """
 
