@@ -167,7 +167,7 @@ class SandboxedKernel:
             if km.sandbox_holder:
                 os.close(hold_r)
                 os.close(ready_w)
-                self.joined = zygote.join(self, ready_r, kept)
+                self.joined = zygote.join(self, hold_w, ready_r, gate_r, ack_w)
         except BaseException:
             if km.sandbox_holder:
                 self.shutdown()
@@ -308,8 +308,10 @@ class Zygote:
         self.channel = ours
         self.lock = threading.Lock()
 
-    def join(self, kernel: SandboxedKernel, ready: int, fds: tuple[int, ...]) -> int:
-        """Fork ``kernel``'s process into its sandbox once the holder runs; its PID."""
+    def join(self, kernel: SandboxedKernel, hold: int, ready: int, gate: int, ack: int) -> int:
+        """Fork ``kernel``'s process into its sandbox once the holder runs; its PID.
+
+        ``hold`` and ``ready``: the holder's stdin and stdout; ``gate`` and ``ack``: the kernel's."""
         answer, _, _ = select.select([ready], [], [], ACK_SECONDS)
         if not answer or os.read(ready, 1) != b"r":
             raise OSError("the sandbox's holder did not start")
@@ -321,7 +323,6 @@ class Zygote:
             "argv": kernel.km.sandbox_kernel_argv,
             "cwd": str(kernel.workdir),
         }
-        gate, ack, hold, _ready = fds
         with self.lock:
             socket.send_fds(self.channel, [json.dumps(request).encode()], [hold, ready, gate, ack])
             reply = json.loads(self.channel.recv(65536) or b"{}")

@@ -135,8 +135,13 @@ def test_the_joined_kernel_cannot_see_the_zygote_or_the_worker(in_kernel, tmp_pa
         seen = in_kernel(
             _through_gate(kernel),
             "import json, os\n"
-            "print(json.dumps({'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()),"
-            " 'ppid': os.getppid()}))",
+            "def running(p):  # not a process the sandbox's init has yet to reap\n"
+            "    try:\n"
+            "        return open(f'/proc/{p}/stat').read().rpartition(')')[2].split()[0] != 'Z'\n"
+            "    except OSError:\n"
+            "        return False\n"
+            "print(json.dumps({'pids': sorted(int(p) for p in os.listdir('/proc')"
+            " if p.isdigit() and running(p)), 'ppid': os.getppid()}))",
         )
         assert zygote.process.pid not in seen["pids"] and os.getpid() not in seen["pids"]
         assert seen["ppid"] == 0  # its parent (the joiner) is outside the sandbox
